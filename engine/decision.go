@@ -1,0 +1,62 @@
+package engine
+
+import (
+	"time"
+)
+
+// EnvelopeVersion names the decision envelope's contract; it changes only on incompatible changes.
+const EnvelopeVersion = "arbiter.decision/v1"
+
+// Decision is the envelope every decision answers with.
+type Decision struct {
+	Envelope   string         `json:"envelope"`
+	DecisionID string         `json:"decision_id"`
+	Decision   string         `json:"decision"`
+	Policy     PolicyRef      `json:"policy"`
+	Tables     []TableRef     `json:"tables"`
+	AsOf       time.Time      `json:"as_of"`
+	AsOfSource string         `json:"as_of_source"`
+	Revision   string         `json:"revision"`
+	Outcome    string         `json:"outcome"`
+	Reasons    []Reason       `json:"reasons"`
+	Outputs    map[string]any `json:"outputs"`
+	Commit     *CommitInfo    `json:"commit,omitempty"`
+	Explain    *Explanation   `json:"explain,omitempty"`
+}
+
+// PolicyRef identifies the exact policy version that decided.
+type PolicyRef struct {
+	Version  string `json:"version"`
+	Digest   string `json:"digest"`
+	Language string `json:"language"`
+	Pinned   bool   `json:"pinned,omitempty"`
+}
+
+// TableRef identifies one rule-table version a decision read.
+type TableRef struct {
+	Name    string `json:"name"`
+	Table   string `json:"table"`
+	Version string `json:"version"`
+	Digest  string `json:"digest"`
+}
+
+// CommitInfo reports what a commit decision recorded.
+type CommitInfo struct {
+	IdempotencyKey string        `json:"idempotency_key"`
+	Committed      bool          `json:"committed"`
+	Replayed       bool          `json:"replayed"`
+	DryRun         bool          `json:"dry_run,omitempty"`
+	Entries        []LedgerEntry `json:"entries,omitempty"`
+}
+
+// Explanation carries what the policy saw, returned when the request asks for it.
+type Explanation struct {
+	Facts map[string]any `json:"facts"`
+	Rules map[string]any `json:"rules"`
+}
+
+// AsOf sources.
+const (
+	AsOfFromRequest = "request"
+	AsOfFromClock   = "server_clock"
+)

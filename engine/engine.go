@@ -1,0 +1,402 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"arbiter/engine/facts"
+)
+
+// Request asks for one decision.
+type Request struct {
+	Decision string
+	// Input is the caller's input decoded from JSON (numbers as json.Number).
+	Input any
+	// AsOf is the instant the decision is made for; zero means the server clock, recorded as such.
+	AsOf time.Time
+	// Version pins a policy version instead of choosing it by AsOf.
+	Version string
+	// Explain returns the facts and rule tables the policy saw.
+	Explain bool
+	// DryRun evaluates a commit decision without recording anything.
+	DryRun bool
+
+	tableOverrides map[string]any // test cases only: rule-table data by table id
+}
+
+// Recorder receives every decision made, off the hot path; it must not block.
+type Recorder interface {
+	Record(d *Decision, input any, facts map[string]any)
+}
+
+// Engine evaluates decisions over the active policy set and a fact store. It is safe for concurrent use.
+type Engine struct {
+	set      atomic.Pointer[PolicySet]
+	store    facts.Store
+	clock    func() time.Time
+	timeout  time.Duration
+	recorder Recorder
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithClock sets the clock used when a request gives no as_of.
+func WithClock(now func() time.Time) Option { return func(e *Engine) { e.clock = now } }
+
+// WithTimeout bounds each evaluation.
+func WithTimeout(d time.Duration) Option { return func(e *Engine) { e.timeout = d } }
+
+// WithRecorder sends every decision to r.
+func WithRecorder(r Recorder) Option { return func(e *Engine) { e.recorder = r } }
+
+// New returns an engine serving set over store.
+func New(set *PolicySet, store facts.Store, opts ...Option) *Engine {
+	e := &Engine{store: store, clock: time.Now, timeout: 2 * time.Second}
+	for _, o := range opts {
+		o(e)
+	}
+	e.set.Store(set)
+	return e
+}
+
+// PolicySet returns the active policy set.
+func (e *Engine) PolicySet() *PolicySet { return e.set.Load() }
+
+// Swap atomically replaces the active policy set; in-flight decisions finish on the old one.
+func (e *Engine) Swap(s *PolicySet) { e.set.Store(s) }
+
+// Store returns the fact store.
+func (e *Engine) Store() facts.Store { return e.store }
+
+// Decide evaluates one decision. Errors are *Error with a machine code.
+func (e *Engine) Decide(ctx context.Context, req Request) (*Decision, error) {
+	set := e.set.Load()
+	asOfSource := AsOfFromRequest
+	if req.AsOf.IsZero() {
+		req.AsOf = e.clock()
+		asOfSource = AsOfFromClock
+	}
+	pv, err := set.selectVersion(req.Decision, req.Version, req.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	if fields := validateFields(pv.schema, req.Input, "input"); len(fields) > 0 {
+		return nil, &Error{Code: CodeInvalidInput, Message: "input does not match the decision's schema", Fields: fields}
+	}
+	lookups, err := pv.lookups(req.Input, req.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	tables, refs, err := set.tablesAt(pv, req.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	for id, data := range req.tableOverrides {
+		for i, ref := range refs {
+			if ref.Table == id {
+				tables[ref.Name] = data
+				refs[i].Version += "+override"
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
+	d := &Decision{
+		Envelope: EnvelopeVersion, Decision: pv.decision,
+		Policy: PolicyRef{Version: pv.version, Digest: pv.digest, Language: pv.language, Pinned: req.Version != ""},
+		Tables: refs, AsOf: req.AsOf, AsOfSource: asOfSource, Revision: set.revision,
+	}
+	var loaded map[string]any
+	if pv.commit != nil {
+		loaded, err = e.commit(ctx, pv, req, lookups, tables, d)
+	} else {
+		loaded, err = e.evaluate(ctx, e.store, pv, req, lookups, tables, d)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if req.Explain {
+		d.Explain = &Explanation{Facts: loaded, Rules: tables}
+	}
+	if e.recorder != nil && (d.Commit == nil || !d.Commit.Replayed) {
+		e.recorder.Record(d, req.Input, loaded)
+	}
+	return d, nil
+}
+
+type loader interface {
+	Load(ctx context.Context, lookups []facts.Lookup) (facts.Facts, error)
+}
+
+// evaluate loads facts through l, runs the program and fills d.
+func (e *Engine) evaluate(ctx context.Context, l loader, pv *policyVersion, req Request, lookups []facts.Lookup, tables map[string]any, d *Decision) (map[string]any, error) {
+	loaded, err := l.Load(ctx, lookups)
+	if err != nil {
+		return nil, factsError(err)
+	}
+	r, err := pv.program.eval(ctx, evalDoc{request: req.Input, facts: loaded, rules: tables, now: req.AsOf})
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+			return nil, errorf(CodeEvaluationTimeout, err, "evaluation of %s did not finish in time", pv.decision)
+		}
+		return nil, errorf(CodePolicyError, err, "policy %s@%s failed: %v", pv.decision, pv.version, err)
+	}
+	r.finish(pv.ruleOrder)
+	d.DecisionID = newDecisionID()
+	d.Outcome = r.Outcome
+	d.Reasons = r.Reasons
+	if d.Reasons == nil {
+		d.Reasons = []Reason{}
+	}
+	d.Outputs = r.Outputs
+	if pv.commit != nil {
+		d.Commit = &CommitInfo{Entries: r.Ledger}
+	}
+	return loaded, nil
+}
+
+// commit decides and records consumption in one transaction under the plan's locks.
+func (e *Engine) commit(ctx context.Context, pv *policyVersion, req Request, lookups []facts.Lookup, tables map[string]any, d *Decision) (map[string]any, error) {
+	key, locks, err := pv.commit.expand(req.Input, req.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	hash := requestHash(pv.decision, req.Input)
+	var loaded map[string]any
+	err = e.store.Commit(ctx, locks, func(ctx context.Context, tx facts.Tx) error {
+		prev, err := tx.FindCommit(ctx, pv.decision, key)
+		if err != nil {
+			return err
+		}
+		if prev != nil && prev.RequestHash == hash {
+			var stored Decision
+			if err := json.Unmarshal(prev.Answer, &stored); err != nil {
+				return fmt.Errorf("stored answer for %s: %w", key, err)
+			}
+			*d = stored
+			d.Commit.Replayed = true
+			return nil
+		}
+		loaded, err = e.evaluate(ctx, tx, pv, req, lookups, tables, d)
+		if err != nil {
+			return err
+		}
+		d.Commit.IdempotencyKey = key
+		d.Commit.DryRun = req.DryRun
+		if d.Outcome != OutcomeAllow || req.DryRun {
+			d.Commit.Entries = nil
+			return nil
+		}
+		if prev != nil {
+			return &Error{Code: CodeIdempotencyReuse, Message: fmt.Sprintf("idempotency key %q was already committed with a different request", key),
+				Fields: []FieldError{{Field: pv.commit.idempotencyKey.firstField(), Message: "was already used by a different request"}}}
+		}
+		entries, err := ledgerEntries(d.Commit.Entries, locks)
+		if err != nil {
+			return errorf(CodePolicyError, err, "policy %s@%s: %v", pv.decision, pv.version, err)
+		}
+		d.Commit.Committed = true
+		answer, err := json.Marshal(d)
+		if err != nil {
+			return fmt.Errorf("encode answer: %w", err)
+		}
+		return tx.SaveCommit(ctx, facts.CommitRecord{
+			Decision: pv.decision, IdempotencyKey: key, RequestHash: hash, DecisionID: d.DecisionID, Answer: answer,
+		}, entries)
+	})
+	if err != nil {
+		var ee *Error
+		if errors.As(err, &ee) {
+			return nil, ee
+		}
+		return nil, factsError(err)
+	}
+	return loaded, nil
+}
+
+func ledgerEntries(in []LedgerEntry, locks []string) ([]facts.LedgerEntry, error) {
+	allowed := make(map[string]bool, len(locks))
+	for _, l := range locks {
+		allowed[l] = true
+	}
+	out := make([]facts.LedgerEntry, 0, len(in))
+	for _, e := range in {
+		if !allowed[e.Key] {
+			return nil, fmt.Errorf("ledger key %q is not one of the commit's locks %v", e.Key, locks)
+		}
+		amt, err := decimal.NewFromString(e.Amount)
+		if err != nil {
+			return nil, fmt.Errorf("ledger key %q: %w", e.Key, err)
+		}
+		out = append(out, facts.LedgerEntry{Key: e.Key, Amount: amt})
+	}
+	return out, nil
+}
+
+func (c *commitPlan) expand(input any, asOf time.Time) (string, []string, error) {
+	k, fe := c.idempotencyKey.expand(input, asOf)
+	if fe != nil {
+		return "", nil, &Error{Code: CodeInvalidInput, Message: "the idempotency key cannot be formed", Fields: []FieldError{*fe}}
+	}
+	locks := make([]string, 0, len(c.locks))
+	for _, t := range c.locks {
+		v, fe := t.expand(input, asOf)
+		if fe != nil {
+			return "", nil, &Error{Code: CodeInvalidInput, Message: "a lock key cannot be formed", Fields: []FieldError{*fe}}
+		}
+		locks = append(locks, fmt.Sprint(v))
+	}
+	sort.Strings(locks)
+	return fmt.Sprint(k), locks, nil
+}
+
+func requestHash(decision string, input any) string {
+	raw, _ := json.Marshal(input) // maps encode with sorted keys: a stable form
+	sum := sha256.Sum256(append([]byte(decision+"\x00"), raw...))
+	return hex.EncodeToString(sum[:])
+}
+
+func newDecisionID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
+}
+
+// factsError maps fact-store failures to engine errors.
+func factsError(err error) error {
+	var nf *facts.NotFoundError
+	switch {
+	case errors.As(err, &nf):
+		field := nf.Field
+		msg := fmt.Sprintf("no %s matches %v", nf.Provider, nf.Key)
+		fields := []FieldError{}
+		if field != "" {
+			fields = append(fields, FieldError{Field: field, Message: "does not exist"})
+		}
+		return &Error{Code: CodeFactNotFound, Message: msg, Fields: fields, Err: err}
+	case errors.Is(err, facts.ErrUnavailable):
+		return &Error{Code: CodeStoreUnavailable, Message: "the fact store is unavailable", Err: err}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &Error{Code: CodeEvaluationTimeout, Message: "the decision did not finish in time", Err: err}
+	}
+	return &Error{Code: CodeStoreUnavailable, Message: "the fact store failed", Err: err}
+}
+
+// lookups expands the manifest's fact keys against the input.
+func (pv *policyVersion) lookups(input any, asOf time.Time) ([]facts.Lookup, error) {
+	out := make([]facts.Lookup, 0, len(pv.facts))
+	var bad []FieldError
+	for _, f := range pv.facts {
+		l := facts.Lookup{Name: f.name, Provider: f.provider, Key: make(map[string]any, len(f.key))}
+		for _, k := range f.key {
+			v, fe := k.tmpl.expand(input, asOf)
+			if fe != nil {
+				bad = append(bad, *fe)
+				continue
+			}
+			l.Key[k.column] = keyValue(v)
+			if fld := k.tmpl.field(); fld != "" && l.Field == "" {
+				l.Field = fld
+			}
+		}
+		out = append(out, l)
+	}
+	if len(bad) > 0 {
+		return nil, &Error{Code: CodeInvalidInput, Message: "input lacks a field the decision's facts are keyed by", Fields: dedupeFields(bad)}
+	}
+	return out, nil
+}
+
+func keyValue(v any) any {
+	if n, ok := v.(json.Number); ok {
+		if i, err := n.Int64(); err == nil {
+			return i
+		}
+		return n.String()
+	}
+	return v
+}
+
+// selectVersion picks the pinned version, or the one effective at asOf.
+func (s *PolicySet) selectVersion(decision, version string, asOf time.Time) (*policyVersion, error) {
+	e, ok := s.decisions[decision]
+	if !ok {
+		return nil, &Error{Code: CodeUnknownDecision, Message: fmt.Sprintf("no decision %q", decision)}
+	}
+	if version != "" {
+		for _, v := range e.versions {
+			if v.version == version {
+				return v, nil
+			}
+		}
+		return nil, &Error{Code: CodeUnknownVersion, Message: fmt.Sprintf("decision %s has no version %q", decision, version),
+			Fields: []FieldError{{Field: "version", Message: "is not a version of this decision"}}}
+	}
+	for _, v := range e.versions {
+		if v.window.contains(asOf) {
+			return v, nil
+		}
+	}
+	return nil, &Error{Code: CodeNoEffectiveVersion, Message: fmt.Sprintf("no version of %s is effective at %s", decision, asOf.Format(time.RFC3339)),
+		Fields: []FieldError{{Field: "as_of", Message: "is outside every version's window"}}}
+}
+
+// tablesAt returns the data of every table the version reads, effective at asOf.
+func (s *PolicySet) tablesAt(pv *policyVersion, asOf time.Time) (map[string]any, []TableRef, error) {
+	data := make(map[string]any, len(pv.tables))
+	refs := make([]TableRef, 0, len(pv.tables))
+	for _, t := range pv.tables {
+		tv := s.tables[t.id].at(asOf)
+		if tv == nil {
+			return nil, nil, &Error{Code: CodeNoTableVersion, Message: fmt.Sprintf("rule table %s has no version effective at %s", t.id, asOf.Format(time.RFC3339)),
+				Fields: []FieldError{{Field: "as_of", Message: "is outside every version of rule table " + t.id}}}
+		}
+		data[t.name] = tv.data
+		refs = append(refs, TableRef{Name: t.name, Table: t.id, Version: tv.version, Digest: tv.digest})
+	}
+	return data, refs, nil
+}
+
+func (t *tableEntry) at(asOf time.Time) *tableVersion {
+	for _, v := range t.versions {
+		if v.window.contains(asOf) {
+			return v
+		}
+	}
+	return nil
+}
+
+// normalizeNumbers turns integral json.Numbers into int64 so both languages see integers as integers.
+func normalizeNumbers(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, c := range t {
+			t[k] = normalizeNumbers(c)
+		}
+		return t
+	case []any:
+		for i, c := range t {
+			t[i] = normalizeNumbers(c)
+		}
+		return t
+	case json.Number:
+		if i, err := t.Int64(); err == nil {
+			return i
+		}
+		return t.String()
+	}
+	return v
+}

@@ -1,0 +1,505 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"arbiter/engine"
+	"arbiter/engine/facts"
+)
+
+// demoCatalog is the core catalog plus the demo tables of testdata/.
+func demoCatalog(t testing.TB) *facts.Catalog {
+	t.Helper()
+	core, err := os.ReadFile("facts/catalog/core.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	demo, err := os.ReadFile("testdata/catalog/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := facts.LoadCatalog(fstest.MapFS{
+		"core.yaml": {Data: core},
+		"demo.yaml": {Data: demo},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
+
+// goodTree copies testdata/good into a MapFS that a test may then mutate.
+func goodTree(t testing.TB) fstest.MapFS {
+	t.Helper()
+	m := fstest.MapFS{}
+	root := "testdata/good"
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		m[filepath.ToSlash(rel)] = &fstest.MapFile{Data: raw}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func loadGood(t testing.TB) *engine.PolicySet {
+	t.Helper()
+	set, err := engine.Load(context.Background(), goodTree(t), demoCatalog(t))
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	return set
+}
+
+func at(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func TestGoodTreeCasesPass(t *testing.T) {
+	set := loadGood(t)
+	cases := set.TestCases()
+	if len(cases) < 8 {
+		t.Fatalf("want the demo cases, got %d", len(cases))
+	}
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			if r := set.RunCase(context.Background(), tc); !r.Passed() {
+				t.Fatalf("%s: %v", tc.File, r.Failures)
+			}
+		})
+	}
+}
+
+func TestCheckReportsMismatches(t *testing.T) {
+	set := loadGood(t)
+	tc := set.TestCases()[0]
+	tc.Want.Outcome = "deny"
+	tc.Want.Outputs = map[string]any{"total": "129.98"}
+	r := set.RunCase(context.Background(), tc)
+	if r.Passed() || len(r.Failures) != 2 {
+		t.Fatalf("want 2 failures (outcome, total), got %v", r.Failures)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(fstest.MapFS)
+		file   string
+		want   string
+	}{
+		{
+			name: "unknown field in a manifest",
+			mutate: func(m fstest.MapFS) {
+				appendTo(m, "policies/demo/rego_sum/v1/manifest.yaml", "bogus: 1\n")
+			},
+			file: "policies/demo/rego_sum/v1/manifest.yaml", want: "field bogus not found",
+		},
+		{
+			name: "overlapping windows of one decision",
+			mutate: func(m fstest.MapFS) {
+				replaceIn(m, "policies/demo/windowed/v2/manifest.yaml", "valid_from: 2025-01-01", "valid_from: 2024-06-01")
+			},
+			file: "policies/demo/windowed/v2/manifest.yaml", want: "overlaps version v1",
+		},
+		{
+			name: "rego that does not compile",
+			mutate: func(m fstest.MapFS) {
+				appendTo(m, "policies/demo/rego_sum/v1/policy.rego", "broken if {\n\tnot_a_function(1)\n}\n")
+			},
+			file: "policies/demo/rego_sum/v1/policy.rego", want: "undefined function not_a_function",
+		},
+		{
+			name: "cel that does not type-check",
+			mutate: func(m fstest.MapFS) {
+				replaceIn(m, "policies/demo/cel_sum/v1/policy.cel.yaml", "expression: vars.total * dec(rules.rates.rate)", "expression: vars.total * 2")
+			},
+			file: "policies/demo/cel_sum/v1/policy.cel.yaml", want: "found no matching overload",
+		},
+		{
+			name: "rule table failing its schema",
+			mutate: func(m fstest.MapFS) {
+				replaceIn(m, "rules/demo/rates/2025.yaml", `minimum: "200.00"`, `minimum: "-200.001"`)
+			},
+			file: "rules/demo/rates/2025.yaml", want: "data.minimum",
+		},
+		{
+			name: "rule table with a float",
+			mutate: func(m fstest.MapFS) {
+				replaceIn(m, "rules/demo/rates/2024.yaml", `rate: "0.1"`, `rate: 0.1`)
+			},
+			file: "rules/demo/rates/2024.yaml", want: "quoted strings",
+		},
+		{
+			name: "overlapping rule table versions",
+			mutate: func(m fstest.MapFS) {
+				replaceIn(m, "rules/demo/rates/2025.yaml", "valid_from: 2025-01-01", "valid_from: 2024-12-31")
+			},
+			file: "rules/demo/rates/2025.yaml", want: "overlaps version 2024",
+		},
+		{
+			name: "fact provider that does not exist",
+			mutate: func(m fstest.MapFS) {
+				replaceIn(m, "policies/demo/cel_sum/v1/manifest.yaml", "provider: demo.account", "provider: demo.nope")
+			},
+			file: "policies/demo/cel_sum/v1/manifest.yaml", want: `provider "demo.nope" does not exist`,
+		},
+		{
+			name: "rule table that does not exist",
+			mutate: func(m fstest.MapFS) {
+				replaceIn(m, "policies/demo/cel_sum/v1/manifest.yaml", "rates: demo.rates", "rates: demo.nope")
+			},
+			file: "policies/demo/cel_sum/v1/manifest.yaml", want: `rule table "demo.nope" does not exist`,
+		},
+		{
+			name: "test case given rows for an unknown table",
+			mutate: func(m fstest.MapFS) {
+				replaceIn(m, "policies/demo/cel_sum/v1/tests.yaml", "demo_accounts: [{id: B1", "nope_table: [{id: B1")
+			},
+			file: "policies/demo/cel_sum/v1/tests.yaml", want: "nope_table",
+		},
+		{
+			name: "test case without a rule id in its name",
+			mutate: func(m fstest.MapFS) {
+				replaceIn(m, "policies/demo/cel_sum/v1/tests.yaml", "name: DEMO-01 DEMO-02 both reasons", "name: both reasons")
+			},
+			file: "policies/demo/cel_sum/v1/tests.yaml", want: "must cite a catalog rule id",
+		},
+		{
+			name: "decision id not matching its folder",
+			mutate: func(m fstest.MapFS) {
+				replaceIn(m, "policies/demo/rego_sum/v1/manifest.yaml", "decision: demo.rego_sum", "decision: demo.other")
+			},
+			file: "policies/demo/rego_sum/v1/manifest.yaml", want: "the folder makes it",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tree := goodTree(t)
+			tt.mutate(tree)
+			_, err := engine.Load(context.Background(), tree, demoCatalog(t))
+			var le *engine.LoadError
+			if !errors.As(err, &le) {
+				t.Fatalf("want a *LoadError, got %v", err)
+			}
+			for _, p := range le.Problems {
+				if p.File == tt.file && strings.Contains(p.Message, tt.want) {
+					return
+				}
+			}
+			t.Fatalf("no problem in %s containing %q; got:\n%v", tt.file, tt.want, err)
+		})
+	}
+}
+
+func TestLoadReportsEveryProblemAtOnce(t *testing.T) {
+	tree := goodTree(t)
+	appendTo(tree, "policies/demo/rego_sum/v1/manifest.yaml", "bogus: 1\n")
+	replaceIn(tree, "rules/demo/rates/2024.yaml", `rate: "0.1"`, `rate: 0.1`)
+	replaceIn(tree, "policies/demo/cel_sum/v1/manifest.yaml", "provider: demo.account", "provider: demo.nope")
+	_, err := engine.Load(context.Background(), tree, demoCatalog(t))
+	var le *engine.LoadError
+	if !errors.As(err, &le) || len(le.Problems) < 3 {
+		t.Fatalf("want at least 3 problems, got %v", err)
+	}
+	files := map[string]bool{}
+	for _, p := range le.Problems {
+		files[p.File] = true
+	}
+	for _, f := range []string{"policies/demo/rego_sum/v1/manifest.yaml", "rules/demo/rates/2024.yaml", "policies/demo/cel_sum/v1/manifest.yaml"} {
+		if !files[f] {
+			t.Errorf("no problem reported for %s", f)
+		}
+	}
+}
+
+func TestVersionSelectionAtWindowEdges(t *testing.T) {
+	set := loadGood(t)
+	e := engine.New(set, memStore(t, nil))
+	tests := []struct {
+		name    string
+		asOf    string
+		pin     string
+		want    string
+		wantErr engine.Code
+	}{
+		{name: "on v1 valid_from", asOf: "2024-01-01T00:00:00+08:00", want: "v1"},
+		{name: "one second before v1 valid_to", asOf: "2024-12-31T23:59:59+08:00", want: "v1"},
+		{name: "on v1 valid_to, which is v2 valid_from", asOf: "2025-01-01T00:00:00+08:00", want: "v2"},
+		{name: "one second after v1 valid_to", asOf: "2025-01-01T00:00:01+08:00", want: "v2"},
+		{name: "same instant in UTC", asOf: "2024-12-31T16:00:00Z", want: "v2"},
+		{name: "before every window", asOf: "2023-12-31T23:59:59+08:00", wantErr: engine.CodeNoEffectiveVersion},
+		{name: "pinned v1 outside its window", asOf: "2026-01-01T00:00:00+08:00", pin: "v1", want: "v1"},
+		{name: "pinned unknown version", asOf: "2026-01-01T00:00:00+08:00", pin: "v9", wantErr: engine.CodeUnknownVersion},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := e.Decide(context.Background(), engine.Request{Decision: "demo.windowed", AsOf: at(tt.asOf), Version: tt.pin, Input: map[string]any{}})
+			if tt.wantErr != "" {
+				if engine.CodeOf(err) != tt.wantErr {
+					t.Fatalf("want %s, got %v", tt.wantErr, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Policy.Version != tt.want || d.Outputs["version"] != tt.want {
+				t.Fatalf("want %s, got policy %s output %v", tt.want, d.Policy.Version, d.Outputs["version"])
+			}
+			if d.Policy.Pinned != (tt.pin != "") {
+				t.Fatalf("pinned = %v", d.Policy.Pinned)
+			}
+		})
+	}
+}
+
+func TestRuleTableVersionFollowsAsOf(t *testing.T) {
+	set := loadGood(t)
+	e := engine.New(set, memStore(t, facts.Rows{"demo_accounts": {{"id": "G1", "tier": "gold", "balance": "0"}}}))
+	for _, tt := range []struct{ asOf, table, fee string }{
+		{"2024-12-31T23:59:59+08:00", "2024", "30"},
+		{"2025-01-01T00:00:00+08:00", "2025", "60"},
+	} {
+		for _, decision := range []string{"demo.rego_sum", "demo.cel_sum"} {
+			d, err := e.Decide(context.Background(), engine.Request{Decision: decision, AsOf: at(tt.asOf), Input: map[string]any{"account_id": "G1", "amount": "300"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(d.Tables) != 1 || d.Tables[0].Version != tt.table || d.Tables[0].Digest == "" {
+				t.Fatalf("%s at %s: tables %+v, want version %s", decision, tt.asOf, d.Tables, tt.table)
+			}
+			if d.Outputs["fee"] != tt.fee {
+				t.Fatalf("%s at %s: fee %v, want %s", decision, tt.asOf, d.Outputs["fee"], tt.fee)
+			}
+		}
+	}
+}
+
+func TestInvalidInputNamesEveryField(t *testing.T) {
+	set := loadGood(t)
+	e := engine.New(set, memStore(t, nil))
+	tests := []struct {
+		name  string
+		input string
+		want  []string
+	}{
+		{"missing fields", `{}`, []string{"input.account_id", "input.amount"}},
+		{"negative amount", `{"account_id":"G1","amount":"-1.00"}`, []string{"input.amount"}},
+		{"over-precise amount", `{"account_id":"G1","amount":"1.001"}`, []string{"input.amount"}},
+		{"non-numeric amount", `{"account_id":"G1","amount":"ten"}`, []string{"input.amount"}},
+		{"amount as a JSON number", `{"account_id":"G1","amount":12.5}`, []string{"input.amount"}},
+		{"unknown field", `{"account_id":"G1","amount":"1","extra":true}`, []string{"input.extra"}},
+		{"several at once", `{"account_id":"","amount":"x","extra":1}`, []string{"input.account_id", "input.amount", "input.extra"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var in any
+			dec := json.NewDecoder(strings.NewReader(tt.input))
+			dec.UseNumber()
+			if err := dec.Decode(&in); err != nil {
+				t.Fatal(err)
+			}
+			_, err := e.Decide(context.Background(), engine.Request{Decision: "demo.cel_sum", AsOf: at("2025-01-01T00:00:00Z"), Input: in})
+			var ee *engine.Error
+			if !errors.As(err, &ee) || ee.Code != engine.CodeInvalidInput {
+				t.Fatalf("want invalid_input, got %v", err)
+			}
+			got := map[string]bool{}
+			for _, f := range ee.Fields {
+				got[f.Field] = true
+				if f.Message == "" {
+					t.Errorf("%s has no message", f.Field)
+				}
+			}
+			for _, w := range tt.want {
+				if !got[w] {
+					t.Errorf("field %s not named; got %+v", w, ee.Fields)
+				}
+			}
+			if len(ee.Fields) != len(tt.want) {
+				t.Errorf("want exactly %v, got %+v", tt.want, ee.Fields)
+			}
+		})
+	}
+}
+
+func TestUnknownDecision(t *testing.T) {
+	e := engine.New(loadGood(t), memStore(t, nil))
+	_, err := e.Decide(context.Background(), engine.Request{Decision: "demo.nope", Input: map[string]any{}})
+	if !errors.Is(err, engine.ErrUnknownDecision) {
+		t.Fatalf("want unknown_decision, got %v", err)
+	}
+}
+
+func TestAsOfDefaultsToTheServerClockAndSaysSo(t *testing.T) {
+	now := at("2024-07-01T08:00:00+08:00")
+	e := engine.New(loadGood(t), memStore(t, nil), engine.WithClock(func() time.Time { return now }))
+	d, err := e.Decide(context.Background(), engine.Request{Decision: "demo.windowed", Input: map[string]any{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.AsOf.Equal(now) || d.AsOfSource != engine.AsOfFromClock || d.Policy.Version != "v1" {
+		t.Fatalf("as_of %s (%s), version %s", d.AsOf, d.AsOfSource, d.Policy.Version)
+	}
+}
+
+func TestCommitNeverOverspendsUnderConcurrency(t *testing.T) {
+	e := engine.New(loadGood(t), memStore(t, nil))
+	const n = 20
+	var wg sync.WaitGroup
+	results := make([]*engine.Decision, n)
+	errs := make([]error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			results[i], errs[i] = e.Decide(context.Background(), engine.Request{
+				Decision: "demo.spend", AsOf: at("2025-05-01T00:00:00+08:00"),
+				Input: map[string]any{"account_id": "A", "request_id": "r" + string(rune('a'+i))},
+			})
+		}(i)
+	}
+	wg.Wait()
+	allowed := 0
+	for i := range results {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if results[i].Outcome == engine.OutcomeAllow {
+			allowed++
+			if !results[i].Commit.Committed {
+				t.Fatalf("allowed but not committed: %+v", results[i].Commit)
+			}
+		} else if results[i].Reasons[0].Code != "LIMIT_REACHED" {
+			t.Fatalf("unexpected reasons %+v", results[i].Reasons)
+		}
+	}
+	if allowed != 2 {
+		t.Fatalf("want exactly 2 of %d spends allowed, got %d", n, allowed)
+	}
+}
+
+func TestCommitIsIdempotentByKey(t *testing.T) {
+	e := engine.New(loadGood(t), memStore(t, nil))
+	req := engine.Request{Decision: "demo.spend", AsOf: at("2025-05-01T00:00:00+08:00"), Input: map[string]any{"account_id": "A", "request_id": "same"}}
+	first, err := e.Decide(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := e.Decide(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !first.Commit.Committed || first.Commit.Replayed {
+		t.Fatalf("first: %+v", first.Commit)
+	}
+	if !second.Commit.Replayed || second.DecisionID != first.DecisionID {
+		t.Fatalf("second should replay the first answer: %+v / %s vs %s", second.Commit, second.DecisionID, first.DecisionID)
+	}
+	third, err := e.Decide(context.Background(), engine.Request{Decision: "demo.spend", AsOf: req.AsOf, Input: map[string]any{"account_id": "A", "request_id": "other"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.Outputs["used_before"] != "1" {
+		t.Fatalf("the replay must not have consumed again: used_before %v", third.Outputs["used_before"])
+	}
+}
+
+func TestDryRunRecordsNothing(t *testing.T) {
+	e := engine.New(loadGood(t), memStore(t, nil))
+	in := map[string]any{"account_id": "A", "request_id": "dry"}
+	d, err := e.Decide(context.Background(), engine.Request{Decision: "demo.spend", AsOf: at("2025-05-01T00:00:00+08:00"), Input: in, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Commit.Committed || !d.Commit.DryRun {
+		t.Fatalf("dry run committed: %+v", d.Commit)
+	}
+	d, err = e.Decide(context.Background(), engine.Request{Decision: "demo.spend", AsOf: at("2025-05-01T00:00:00+08:00"), Input: in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Commit.Replayed || d.Outputs["used_before"] != "0" {
+		t.Fatalf("a dry run must leave no trace: %+v used_before %v", d.Commit, d.Outputs["used_before"])
+	}
+}
+
+func TestReplayAndDiff(t *testing.T) {
+	set := loadGood(t)
+	e := engine.New(set, memStore(t, facts.Rows{"demo_accounts": {{"id": "G1", "tier": "gold", "balance": "0"}}}), engine.WithTimeout(time.Second))
+	req := engine.Request{Decision: "demo.cel_sum", AsOf: at("2024-06-01T00:00:00+08:00"), Input: map[string]any{"account_id": "G1", "amount": "150"}, Explain: true}
+	d, err := e.Decide(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := set.Replay(context.Background(), req, d.Explain.Facts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, changed := engine.Diff(d, again); changed {
+		t.Fatalf("replay over the same facts changed the decision")
+	}
+	tree := goodTree(t)
+	replaceIn(tree, "rules/demo/rates/2024.yaml", `minimum: "100.00"`, `minimum: "200.00"`)
+	candidate, err := engine.Load(context.Background(), tree, demoCatalog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := candidate.Replay(context.Background(), req, d.Explain.Facts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	change, changed := engine.Diff(d, after)
+	if !changed || change.Outcome != [2]string{"allow", "deny"} {
+		t.Fatalf("raising the minimum should flip allow to deny, got %+v", change)
+	}
+}
+
+func memStore(t testing.TB, rows facts.Rows) facts.Store {
+	t.Helper()
+	if rows == nil {
+		rows = facts.Rows{}
+	}
+	m, err := facts.NewMemory(demoCatalog(t), rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	return m
+}
+
+func appendTo(m fstest.MapFS, name, text string) {
+	m[name] = &fstest.MapFile{Data: append(append([]byte{}, m[name].Data...), text...)}
+}
+
+func replaceIn(m fstest.MapFS, name, old, new string) {
+	s := string(m[name].Data)
+	if !strings.Contains(s, old) {
+		panic("replaceIn: " + name + " lacks " + old)
+	}
+	m[name] = &fstest.MapFile{Data: []byte(strings.Replace(s, old, new, 1))}
+}

@@ -1,0 +1,531 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"gopkg.in/yaml.v3"
+
+	"arbiter/engine/facts"
+)
+
+// PolicySet is an immutable, validated and compiled set of policy versions and rule tables.
+type PolicySet struct {
+	revision  string
+	loadedAt  time.Time
+	decisions map[string]*decisionEntry
+	tables    map[string]*tableEntry
+	catalog   *facts.Catalog
+}
+
+type decisionEntry struct {
+	id       string
+	versions []*policyVersion // sorted by valid_from
+}
+
+type policyVersion struct {
+	decision  string
+	version   string
+	dir       string
+	digest    string
+	language  string
+	desc      string
+	window    window
+	ruleIDs   []string
+	ruleOrder map[string]int
+	facts     []factSpec
+	tables    []tableRef
+	schema    *jsonschema.Schema
+	commit    *commitPlan
+	program   program
+	tests     *testFile
+}
+
+type factSpec struct {
+	name     string
+	provider string
+	key      []keySpec
+}
+
+type keySpec struct {
+	column string
+	tmpl   template
+}
+
+type tableRef struct {
+	name string
+	id   string
+}
+
+type commitPlan struct {
+	idempotencyKey template
+	locks          []template
+}
+
+type tableEntry struct {
+	id       string
+	schema   *jsonschema.Schema
+	versions []*tableVersion
+}
+
+type tableVersion struct {
+	id      string
+	version string
+	file    string
+	digest  string
+	window  window
+	data    any
+	desc    string
+}
+
+type tableFileYAML struct {
+	Table       string     `yaml:"table"`
+	Version     string     `yaml:"version"`
+	ValidFrom   time.Time  `yaml:"valid_from"`
+	ValidTo     *time.Time `yaml:"valid_to"`
+	Description string     `yaml:"description"`
+	Data        yaml.Node  `yaml:"data"`
+}
+
+var (
+	idPattern     = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	ruleIDPattern = regexp.MustCompile(`\b[A-Z][A-Z0-9]*(-[A-Z0-9]+)+\b`)
+)
+
+// LoadOption narrows or adjusts loading.
+type LoadOption func(*loadConfig)
+
+type loadConfig struct {
+	only []string
+}
+
+// Only loads the policy versions under these paths (such as "policies/coupon"); every rule table is
+// still loaded. It lets a policy author test one domain while another is half-written.
+func Only(paths ...string) LoadOption {
+	return func(c *loadConfig) {
+		for _, p := range paths {
+			p = strings.TrimSuffix(strings.TrimPrefix(path.Clean(p), "./"), "/")
+			if p != "." && p != "" {
+				c.only = append(c.only, p)
+			}
+		}
+	}
+}
+
+// wantsTable keeps a rule-table problem when every policy is loaded, or when a loaded policy reads
+// that table or the table is in a loaded domain.
+func (c *loadConfig) wantsTable(set *PolicySet) func(Problem) bool {
+	if len(c.only) == 0 {
+		return func(Problem) bool { return true }
+	}
+	read := map[string]bool{}
+	for _, e := range set.decisions {
+		for _, v := range e.versions {
+			for _, t := range v.tables {
+				read[t.id] = true
+			}
+		}
+	}
+	return func(p Problem) bool {
+		parts := strings.Split(p.File, "/") // rules/<domain>/<table>/...
+		if len(parts) < 3 {
+			return true
+		}
+		return read[parts[1]+"."+parts[2]] || c.wants("policies/"+parts[1])
+	}
+}
+
+func (c *loadConfig) wants(dir string) bool {
+	if len(c.only) == 0 {
+		return true
+	}
+	for _, p := range c.only {
+		if dir == p || strings.HasPrefix(dir, p+"/") || strings.HasPrefix(p, dir+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// Load reads, validates and compiles the policies/ and rules/ trees of fsys against the fact catalog.
+// Every problem found is reported at once in a *LoadError.
+func Load(ctx context.Context, fsys fs.FS, cat *facts.Catalog, opts ...LoadOption) (*PolicySet, error) {
+	cfg := &loadConfig{}
+	for _, o := range opts {
+		o(cfg)
+	}
+	ps := &problems{}
+	set := &PolicySet{
+		loadedAt:  time.Now(),
+		decisions: map[string]*decisionEntry{},
+		tables:    map[string]*tableEntry{},
+		catalog:   cat,
+	}
+	tps := &problems{}
+	loadTables(fsys, set, tps)
+	loadPolicies(ctx, fsys, set, cfg, ps)
+	ps.list = append(tps.filter(cfg.wantsTable(set)), ps.list...)
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+	set.revision = set.computeRevision()
+	return set, nil
+}
+
+func loadTables(fsys fs.FS, set *PolicySet, ps *problems) {
+	domains, err := fs.ReadDir(fsys, "rules")
+	if err != nil {
+		if !isNotExist(err) {
+			ps.add("rules", 0, "cannot read: %v", err)
+		}
+		return
+	}
+	for _, d := range domains {
+		if !d.IsDir() {
+			ps.add(path.Join("rules", d.Name()), 0, "expected a domain folder")
+			continue
+		}
+		tables, err := fs.ReadDir(fsys, path.Join("rules", d.Name()))
+		if err != nil {
+			ps.add(path.Join("rules", d.Name()), 0, "cannot read: %v", err)
+			continue
+		}
+		for _, t := range tables {
+			dir := path.Join("rules", d.Name(), t.Name())
+			if !t.IsDir() {
+				ps.add(dir, 0, "expected a table folder rules/<domain>/<table>/")
+				continue
+			}
+			loadTable(fsys, dir, d.Name()+"."+t.Name(), set, ps)
+		}
+	}
+}
+
+func loadTable(fsys fs.FS, dir, id string, set *PolicySet, ps *problems) {
+	entry := &tableEntry{id: id}
+	schemaFile := path.Join(dir, "schema.yaml")
+	raw, err := fs.ReadFile(fsys, schemaFile)
+	if err != nil {
+		ps.add(schemaFile, 0, "missing: every rule table needs a schema.yaml")
+	} else {
+		var n yaml.Node
+		if err := yaml.Unmarshal(raw, &n); err != nil {
+			addYAMLProblem(schemaFile, err.Error(), ps)
+		} else if doc, err := nodeValue(&n); err != nil {
+			ps.add(schemaFile, 0, "%v", err)
+		} else if s, err := compileSchema(schemaFile, doc); err != nil {
+			ps.add(schemaFile, 0, "%v", err)
+		} else {
+			entry.schema = s
+		}
+	}
+	files, _ := fs.ReadDir(fsys, dir)
+	for _, f := range files {
+		name := f.Name()
+		if f.IsDir() || name == "schema.yaml" || !strings.HasSuffix(name, ".yaml") {
+			continue
+		}
+		file := path.Join(dir, name)
+		raw, err := fs.ReadFile(fsys, file)
+		if err != nil {
+			ps.add(file, 0, "cannot read: %v", err)
+			continue
+		}
+		var tf tableFileYAML
+		if !decodeStrict(file, raw, &tf, ps) {
+			continue
+		}
+		line := tf.Data.Line
+		if tf.Table != id {
+			ps.add(file, 1, "table is %q, but the folder makes it %q", tf.Table, id)
+		}
+		if want := strings.TrimSuffix(name, ".yaml"); tf.Version != want {
+			ps.add(file, 1, "version is %q, but the file name makes it %q", tf.Version, want)
+		}
+		if tf.ValidFrom.IsZero() {
+			ps.add(file, 1, "valid_from is required")
+		}
+		w := window{From: tf.ValidFrom, To: tf.ValidTo}
+		if w.To != nil && !w.To.After(w.From) {
+			ps.add(file, 1, "valid_to %s is not after valid_from %s", w.To.Format(time.RFC3339), w.From.Format(time.RFC3339))
+		}
+		if tf.Data.Kind == 0 {
+			ps.add(file, 1, "data is required")
+			continue
+		}
+		data, err := nodeValue(&tf.Data)
+		if err != nil {
+			ps.add(file, line, "%v", err)
+			continue
+		}
+		if p := findFloat(data, "data"); p != "" {
+			ps.add(file, line, "%s: write decimals as quoted strings (\"0.04\"), never as YAML floats", p)
+			continue
+		}
+		if entry.schema != nil {
+			for _, fe := range validateFields(entry.schema, data, "data") {
+				ps.add(file, line, "%s %s", fe.Field, fe.Message)
+			}
+		}
+		sum := sha256.Sum256(raw)
+		entry.versions = append(entry.versions, &tableVersion{
+			id: id, version: tf.Version, file: file, digest: "sha256:" + hex.EncodeToString(sum[:]),
+			window: w, data: normalizeNumbers(data), desc: tf.Description,
+		})
+	}
+	if len(entry.versions) == 0 {
+		ps.add(dir, 0, "rule table %s has no version files", id)
+	}
+	sort.Slice(entry.versions, func(i, j int) bool { return entry.versions[i].window.From.Before(entry.versions[j].window.From) })
+	for i := 0; i < len(entry.versions); i++ {
+		for j := i + 1; j < len(entry.versions); j++ {
+			a, b := entry.versions[i], entry.versions[j]
+			if a.window.overlaps(b.window) {
+				ps.add(b.file, 1, "window %s overlaps version %s %s of table %s", b.window, a.version, a.window, id)
+			}
+		}
+	}
+	set.tables[id] = entry
+}
+
+func loadPolicies(ctx context.Context, fsys fs.FS, set *PolicySet, cfg *loadConfig, ps *problems) {
+	manifests, err := fs.Glob(fsys, "policies/*/*/*/manifest.yaml")
+	if err != nil {
+		ps.add("policies", 0, "%v", err)
+		return
+	}
+	if len(manifests) == 0 {
+		ps.add("policies", 0, "no policy versions found (policies/<domain>/<decision>/<version>/manifest.yaml)")
+		return
+	}
+	for _, mf := range manifests {
+		if !cfg.wants(path.Dir(mf)) {
+			continue
+		}
+		if pv := loadPolicyVersion(ctx, fsys, path.Dir(mf), set, ps); pv != nil {
+			e := set.decisions[pv.decision]
+			if e == nil {
+				e = &decisionEntry{id: pv.decision}
+				set.decisions[pv.decision] = e
+			}
+			e.versions = append(e.versions, pv)
+		}
+	}
+	for _, e := range set.decisions {
+		sort.Slice(e.versions, func(i, j int) bool { return e.versions[i].window.From.Before(e.versions[j].window.From) })
+		for i := 0; i < len(e.versions); i++ {
+			for j := i + 1; j < len(e.versions); j++ {
+				a, b := e.versions[i], e.versions[j]
+				if a.window.overlaps(b.window) {
+					ps.add(path.Join(b.dir, "manifest.yaml"), 1, "window %s overlaps version %s %s of decision %s", b.window, a.version, a.window, e.id)
+				}
+			}
+		}
+	}
+}
+
+func loadPolicyVersion(ctx context.Context, fsys fs.FS, dir string, set *PolicySet, ps *problems) *policyVersion {
+	file := path.Join(dir, "manifest.yaml")
+	raw, err := fs.ReadFile(fsys, file)
+	if err != nil {
+		ps.add(file, 0, "cannot read: %v", err)
+		return nil
+	}
+	var m manifest
+	if !decodeStrict(file, raw, &m, ps) {
+		return nil
+	}
+	before := len(ps.list)
+	parts := strings.Split(dir, "/") // policies/<domain>/<decision>/<version>
+	wantDecision := parts[1] + "." + parts[2]
+	if m.Decision != wantDecision {
+		ps.add(file, 1, "decision is %q, but the folder makes it %q", m.Decision, wantDecision)
+	}
+	if m.Version != parts[3] {
+		ps.add(file, 1, "version is %q, but the folder name makes it %q", m.Version, parts[3])
+	}
+	if m.ValidFrom.IsZero() {
+		ps.add(file, 1, "valid_from is required")
+	}
+	w := window{From: m.ValidFrom, To: m.ValidTo}
+	if w.To != nil && !w.To.After(w.From) {
+		ps.add(file, 1, "valid_to is not after valid_from")
+	}
+	pv := &policyVersion{
+		decision: m.Decision, version: m.Version, dir: dir, language: m.Language, desc: m.Description,
+		window: w, ruleIDs: m.Rules, ruleOrder: map[string]int{},
+	}
+	for i, r := range m.Rules {
+		pv.ruleOrder[r] = i
+	}
+	// facts
+	names := sortedKeys(m.Facts)
+	for _, name := range names {
+		ref := m.Facts[name]
+		prov, ok := set.catalog.Provider(ref.Provider)
+		if !ok {
+			ps.add(file, 0, "facts.%s: provider %q does not exist", name, ref.Provider)
+			continue
+		}
+		fs := factSpec{name: name, provider: ref.Provider}
+		for _, col := range sortedKeys(ref.Key) {
+			t, err := parseTemplate(ref.Key[col])
+			if err != nil {
+				ps.add(file, 0, "facts.%s.key.%s: %v", name, col, err)
+				continue
+			}
+			fs.key = append(fs.key, keySpec{column: col, tmpl: t})
+		}
+		if !sameSet(sortedKeys(ref.Key), prov.By) {
+			ps.add(file, 0, "facts.%s: key columns %v must be exactly the provider's lookup columns %v", name, sortedKeys(ref.Key), prov.By)
+		}
+		pv.facts = append(pv.facts, fs)
+	}
+	// tables
+	for _, name := range sortedKeys(m.Tables) {
+		id := m.Tables[name]
+		if _, ok := set.tables[id]; !ok {
+			ps.add(file, 0, "tables.%s: rule table %q does not exist", name, id)
+			continue
+		}
+		pv.tables = append(pv.tables, tableRef{name: name, id: id})
+	}
+	// input schema
+	if m.InputSchema.Kind == 0 {
+		ps.add(file, 1, "input_schema is required")
+	} else if doc, err := nodeValue(&m.InputSchema); err != nil {
+		ps.add(file, m.InputSchema.Line, "input_schema: %v", err)
+	} else if s, err := compileSchema(file, doc); err != nil {
+		ps.add(file, m.InputSchema.Line, "input_schema: %v", err)
+	} else {
+		pv.schema = s
+	}
+	// commit
+	if m.Commit != nil {
+		cp := &commitPlan{}
+		t, err := parseTemplate(m.Commit.IdempotencyKey)
+		if err != nil || m.Commit.IdempotencyKey == "" {
+			ps.add(file, 0, "commit.idempotency_key: must be a template such as \"{input.payment_id}\" (%v)", err)
+		}
+		cp.idempotencyKey = t
+		if len(m.Commit.Locks) == 0 {
+			ps.add(file, 0, "commit.locks: a commit needs at least one lock key")
+		}
+		for _, l := range m.Commit.Locks {
+			t, err := parseTemplate(l)
+			if err != nil {
+				ps.add(file, 0, "commit.locks: %v", err)
+				continue
+			}
+			cp.locks = append(cp.locks, t)
+		}
+		pv.commit = cp
+	}
+	// program
+	switch m.Language {
+	case "rego":
+		if m.Entrypoint == "" {
+			ps.add(file, 1, "entrypoint is required for rego policies")
+		} else {
+			pv.program = compileRego(ctx, fsys, dir, m.Entrypoint, sharedModules(file, m.Modules, ps), ps)
+		}
+	case "cel":
+		if m.Entrypoint != "" {
+			ps.add(file, 1, "entrypoint is for rego policies; a cel policy is policy.cel.yaml")
+		}
+		pv.program = compileCEL(fsys, dir, pv, ps)
+	default:
+		ps.add(file, 1, "language must be rego or cel, not %q", m.Language)
+	}
+	pv.tests = loadTests(fsys, dir, set.catalog, ps)
+	if len(ps.list) > before {
+		return nil
+	}
+	pv.digest = digestFiles(fsys, dir, sharedModules(file, m.Modules, &problems{}))
+	return pv
+}
+
+// digestFiles digests every file of the version folder and the shared modules it names.
+func digestFiles(fsys fs.FS, dir string, shared []string) string {
+	h := sha256.New()
+	entries, _ := fs.ReadDir(fsys, dir)
+	files := make([]string, 0, len(entries)+len(shared))
+	for _, e := range entries {
+		if !e.IsDir() {
+			files = append(files, path.Join(dir, e.Name()))
+		}
+	}
+	files = append(files, shared...)
+	for _, f := range files {
+		raw, _ := fs.ReadFile(fsys, f)
+		fmt.Fprintf(h, "%s\x00%d\x00", f, len(raw))
+		h.Write(raw)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// sharedModules resolves a manifest's modules (paths under policies/) to files.
+func sharedModules(manifestFile string, modules []string, ps *problems) []string {
+	out := make([]string, 0, len(modules))
+	for _, m := range modules {
+		clean := path.Clean(m)
+		if path.IsAbs(clean) || strings.HasPrefix(clean, "..") || !strings.HasSuffix(clean, ".rego") {
+			ps.add(manifestFile, 0, "modules: %q must be a .rego path under policies/", m)
+			continue
+		}
+		out = append(out, path.Join("policies", clean))
+	}
+	return out
+}
+
+func (s *PolicySet) computeRevision() string {
+	h := sha256.New()
+	for _, id := range sortedKeys(s.decisions) {
+		for _, v := range s.decisions[id].versions {
+			fmt.Fprintf(h, "%s@%s=%s\n", id, v.version, v.digest)
+		}
+	}
+	for _, id := range sortedKeys(s.tables) {
+		for _, v := range s.tables[id].versions {
+			fmt.Fprintf(h, "%s@%s=%s\n", id, v.version, v.digest)
+		}
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	seen := map[string]bool{}
+	for _, x := range a {
+		seen[x] = true
+	}
+	for _, x := range b {
+		if !seen[x] {
+			return false
+		}
+	}
+	return true
+}
+
+func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
