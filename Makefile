@@ -1,0 +1,38 @@
+# arbiter: `make run` serves on the embedded default; `make test` runs every test.
+GO ?= go
+ADDR ?= :8080
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+export TEST_DATABASE_URL
+
+.PHONY: run build test test-short policy-test check bench load lint fmt
+
+run: ## serve on the embedded default (in-memory facts from fixtures/) at $(ADDR)
+	$(GO) run ./cmd/arbiter serve --addr $(ADDR)
+
+build: ## build bin/arbiter
+	$(GO) build -o bin/arbiter ./cmd/arbiter
+
+check: ## load and compile every policy and rule table
+	$(GO) run ./cmd/arbiter check
+
+policy-test: ## run every tests.yaml case in memory
+	$(GO) run ./cmd/arbiter test
+
+test: ## every test: Go unit and integration tests against PostgreSQL, plus every policy case
+	$(GO) vet ./...
+	$(GO) run ./cmd/arbiter test
+	$(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -count=1 -race -timeout 20m ./engine/... ./internal/reload/... ./api/... -run 'Reload|Race|Concurrent'
+
+bench: ## benchmarks (in-process); see README for the HTTP load test
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./engine/... ./api/...
+
+load: ## fixed-rate HTTP load test against PostgreSQL facts (needs the test database)
+	$(GO) test -count=1 -run TestLoad -v ./internal/loadtest/ -args -load
+
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')

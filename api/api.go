@@ -1,0 +1,124 @@
+// Package api serves arbiter's decision API over HTTP.
+package api
+
+import (
+	"context"
+	_ "embed"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"arbiter/engine"
+	"arbiter/internal/decisionlog"
+	"arbiter/internal/reload"
+)
+
+//go:embed openapi.yaml
+var openAPIDocument []byte
+
+// OpenAPI returns the OpenAPI document describing this API.
+func OpenAPI() []byte { return openAPIDocument }
+
+// Config wires the API to the engine and its collaborators.
+type Config struct {
+	Engine   *engine.Engine
+	Reloader *reload.Manager
+	Log      decisionlog.Log
+	Metrics  *Metrics
+	Gatherer prometheus.Gatherer
+	// Ready reports whether dependencies (the database) are reachable; nil means always ready.
+	Ready func(ctx context.Context) error
+	// AdminToken guards /v1/admin/*; empty disables the admin endpoints.
+	AdminToken   string
+	MaxBodyBytes int64
+	Logger       *slog.Logger
+	// FactSource names where facts come from ("postgres" or "memory"), for /v1/status.
+	FactSource string
+}
+
+type server struct {
+	cfg     Config
+	started time.Time
+}
+
+// New returns the API's HTTP handler.
+func New(cfg Config) http.Handler {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(prometheus.NewRegistry())
+	}
+	s := &server{cfg: cfg, started: time.Now()}
+	cfg.Metrics.SetRevision(cfg.Engine.PolicySet().Revision())
+
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, recoverer(cfg.Logger))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, problem(http.StatusNotFound, codeNotFound, "no such route"))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, problem(http.StatusMethodNotAllowed, codeMethodNotAllowed, r.Method+" is not allowed here"))
+	})
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	r.Get("/readyz", s.ready)
+	gatherer := cfg.Gatherer
+	if gatherer == nil {
+		gatherer = prometheus.DefaultGatherer
+	}
+	r.Handle("/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+	r.Get("/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		_, _ = w.Write(openAPIDocument)
+	})
+	r.Route("/v1", func(r chi.Router) {
+		r.Post("/decisions/{decision}", s.decide)
+		r.Get("/decisions/{id}", s.getDecision)
+		r.Get("/policies", s.listPolicies)
+		r.Get("/policies/{decision}", s.getPolicy)
+		r.Get("/tables", s.listTables)
+		r.Get("/status", s.status)
+		r.With(s.requireAdmin).Post("/admin/reload", s.reload)
+	})
+	return r
+}
+
+func (s *server) ready(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.cfg.Ready(ctx); err != nil {
+			writeProblem(w, r, problem(http.StatusServiceUnavailable, string(engine.CodeStoreUnavailable), "the database is not reachable"))
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// recoverer turns a panic into a logged 500 problem instead of a dropped connection.
+func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if v := recover(); v != nil {
+					if v == http.ErrAbortHandler {
+						panic(v)
+					}
+					log.Error("panic serving request", "path", r.URL.Path, "panic", v)
+					writeProblem(w, r, problem(http.StatusInternalServerError, codeInternal, "unexpected error"))
+				}
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}

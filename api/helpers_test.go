@@ -1,0 +1,188 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"arbiter/api"
+	"arbiter/engine"
+	"arbiter/engine/facts"
+	"arbiter/internal/decisionlog"
+	"arbiter/internal/reload"
+	"arbiter/internal/server"
+)
+
+// demoCatalog is the core catalog plus the engine's demo tables.
+func demoCatalog(t testing.TB) *facts.Catalog {
+	t.Helper()
+	m := fstest.MapFS{}
+	for name, path := range map[string]string{
+		"core.yaml": "../engine/facts/catalog/core.yaml",
+		"demo.yaml": "../engine/testdata/catalog/demo.yaml",
+	} {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[name] = &fstest.MapFile{Data: raw}
+	}
+	cat, err := facts.LoadCatalog(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
+
+// demoDir copies the engine's demo policy tree into a temporary folder a test may edit.
+func demoDir(t testing.TB) string {
+	t.Helper()
+	dst := t.TempDir()
+	src := "../engine/testdata/good"
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, raw, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+type demoAPI struct {
+	url      string
+	engine   *engine.Engine
+	reloader *reload.Manager
+	dir      string
+	registry *prometheus.Registry
+}
+
+var demoRows = facts.Rows{"demo_accounts": {
+	{"id": "G1", "tier": "gold", "balance": "0.10"},
+	{"id": "B1", "tier": "basic", "balance": "0.1"},
+}}
+
+// startDemo serves the demo policies over an in-memory store with the real handler.
+func startDemo(t testing.TB, store facts.Store, log decisionlog.Log) *demoAPI {
+	t.Helper()
+	return startDemoWith(t, store, log, nil)
+}
+
+// startDemoWith serves the demo policies over store, logging to log, ready when ready says so.
+func startDemoWith(t testing.TB, store facts.Store, log decisionlog.Log, ready func(context.Context) error) *demoAPI {
+	t.Helper()
+	cat := demoCatalog(t)
+	dir := demoDir(t)
+	source := func() (fs.FS, error) { return os.DirFS(dir), nil }
+	set, err := reload.Build(context.Background(), source, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if store == nil {
+		mem, err := facts.NewMemory(cat, demoRows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(mem.Close)
+		store = mem
+	}
+	if log == nil {
+		log = decisionlog.NewMemory(1000)
+	}
+	reg := prometheus.NewRegistry()
+	metrics := api.NewMetrics(reg)
+	e := engine.New(set, store, engine.WithRecorder(server.NewRecorder(log, metrics.LogDropped)))
+	rl := reload.New(e, source, cat, reload.Hooks{OnResult: func(r reload.Report) {
+		if r.OK {
+			metrics.ReloadOK.Set(1)
+			metrics.SetRevision(r.ServingRevision)
+		} else {
+			metrics.ReloadOK.Set(0)
+		}
+	}})
+	h := api.New(api.Config{Engine: e, Reloader: rl, Log: log, Metrics: metrics, Gatherer: reg, AdminToken: "s3cret", MaxBodyBytes: 4096, FactSource: "memory", Ready: ready})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &demoAPI{url: srv.URL, engine: e, reloader: rl, dir: dir, registry: reg}
+}
+
+type response struct {
+	status      int
+	contentType string
+	body        map[string]any
+	raw         []byte
+}
+
+func do(t testing.TB, method, url, contentType string, body []byte, header ...string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), raw: raw}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	_ = dec.Decode(&r.body)
+	return r
+}
+
+func post(t testing.TB, url, body string) response {
+	t.Helper()
+	return do(t, http.MethodPost, url, "application/json", []byte(body))
+}
+
+func fields(r response) []string {
+	var out []string
+	list, _ := r.body["errors"].([]any)
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok {
+			out = append(out, m["field"].(string))
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func hasPrefix(s, p string) bool { return strings.HasPrefix(s, p) }

@@ -1,0 +1,196 @@
+package api_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"arbiter/engine/facts"
+	"arbiter/internal/decisionlog"
+	"arbiter/internal/pgtest"
+)
+
+const demoDDL = `CREATE TABLE demo_accounts (id text PRIMARY KEY, tier text NOT NULL DEFAULT 'basic', balance numeric NOT NULL DEFAULT 0)`
+
+// startDemoPostgres serves the demo policies with facts and the decision log in a fresh database,
+// reached through dbURL's host (which may be a proxy the test controls).
+func startDemoPostgres(t *testing.T, via func(string) string) (*demoAPI, *facts.Postgres) {
+	t.Helper()
+	ctx := context.Background()
+	direct := pgtest.New(t)
+	conn, err := pgx.Connect(ctx, direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, demoDDL); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	dbURL := direct
+	if via != nil {
+		dbURL = via(direct)
+	}
+	pg, err := facts.OpenPostgres(ctx, dbURL, demoCatalog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pg.Close)
+	if err := pg.Seed(ctx, demoRows); err != nil {
+		t.Fatal(err)
+	}
+	log := decisionlog.NewPostgres(pg.Pool(), decisionlog.Options{})
+	t.Cleanup(func() { _ = log.Close(context.Background()) })
+	a := startDemoWith(t, pg, log, pg.Ping)
+	return a, pg
+}
+
+func TestDecisionLogWriteAndReadBack(t *testing.T) {
+	a, _ := startDemoPostgres(t, nil)
+	r := post(t, a.url+"/v1/decisions/demo.rego_sum", `{"input":{"account_id":"G1","amount":"129.89"},"as_of":"2024-06-01T00:00:00+08:00"}`)
+	if r.status != http.StatusOK {
+		t.Fatalf("%d %s", r.status, r.raw)
+	}
+	id := r.body["decision_id"].(string)
+	var got response
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if got = do(t, http.MethodGet, a.url+"/v1/decisions/"+id, "", nil); got.status == http.StatusOK {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got.status != http.StatusOK {
+		t.Fatalf("logged decision %s not found: %s", id, got.raw)
+	}
+	env := got.body["envelope"].(map[string]any)
+	input := got.body["input"].(map[string]any)
+	recorded := got.body["facts"].(map[string]any)
+	account := recorded["account"].(map[string]any)
+	if env["decision_id"] != id || got.body["outcome"] != "allow" || input["amount"] != "129.89" || account["balance"] != "0.1" {
+		t.Fatalf("read back differs from what was decided: %s", got.raw)
+	}
+	if missing := do(t, http.MethodGet, a.url+"/v1/decisions/does-not-exist", "", nil); missing.status != http.StatusNotFound || missing.body["code"] != "not_found" {
+		t.Fatalf("unknown id: %d %s", missing.status, missing.raw)
+	}
+}
+
+// TestDatabaseOutageIs503AndRecovers cuts the connection to PostgreSQL through a proxy the test
+// controls, then restores it: decisions and /readyz answer 503 store_unavailable meanwhile and
+// succeed again afterwards, with no restart.
+func TestDatabaseOutageIs503AndRecovers(t *testing.T) {
+	var proxy *tcpProxy
+	a, _ := startDemoPostgres(t, func(direct string) string {
+		u, err := url.Parse(direct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxy = newTCPProxy(t, u.Host)
+		u.Host = proxy.addr
+		return u.String()
+	})
+	decide := func() response {
+		return post(t, a.url+"/v1/decisions/demo.cel_sum", `{"input":{"account_id":"G1","amount":"1"},"as_of":"2025-02-01T00:00:00+08:00"}`)
+	}
+	if r := decide(); r.status != http.StatusOK {
+		t.Fatalf("before the outage: %d %s", r.status, r.raw)
+	}
+	proxy.cut()
+	var r response
+	for i := 0; i < 3; i++ { // a pooled connection may fail first, then dialing fails
+		r = decide()
+	}
+	if r.status != http.StatusServiceUnavailable || r.body["code"] != "store_unavailable" {
+		t.Fatalf("during the outage: %d %s", r.status, r.raw)
+	}
+	if ready := do(t, http.MethodGet, a.url+"/readyz", "", nil); ready.status != http.StatusServiceUnavailable || ready.body["code"] != "store_unavailable" {
+		t.Fatalf("readyz during the outage: %d %s", ready.status, ready.raw)
+	}
+	proxy.restore()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if r = decide(); r.status == http.StatusOK {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if r.status != http.StatusOK {
+		t.Fatalf("no recovery after the database returned: %d %s", r.status, r.raw)
+	}
+	if ready := do(t, http.MethodGet, a.url+"/readyz", "", nil); ready.status != http.StatusOK {
+		t.Fatalf("readyz after recovery: %d %s", ready.status, ready.raw)
+	}
+}
+
+// tcpProxy forwards to a target and can drop every connection and refuse new ones.
+type tcpProxy struct {
+	t      *testing.T
+	addr   string
+	target string
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  []net.Conn
+}
+
+func newTCPProxy(t *testing.T, target string) *tcpProxy {
+	p := &tcpProxy{t: t, target: target}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.addr = ln.Addr().String()
+	p.serve(ln)
+	t.Cleanup(p.cut)
+	return p
+}
+
+func (p *tcpProxy) serve(ln net.Listener) {
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, up)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(up, c); up.Close() }()
+			go func() { _, _ = io.Copy(c, up); c.Close() }()
+		}
+	}()
+}
+
+func (p *tcpProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+func (p *tcpProxy) restore() {
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		p.t.Fatalf("proxy: listen again on %s: %v", p.addr, err)
+	}
+	p.serve(ln)
+}

@@ -1,0 +1,22 @@
+// Package arbiter holds the policy bundle compiled into the binary: policies, rule tables and fixtures.
+package arbiter
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed policies rules fixtures
+var bundle embed.FS
+
+// Bundle returns the embedded tree with policies/, rules/ and fixtures/ at its root.
+func Bundle() fs.FS { return bundle }
+
+// Fixtures returns the embedded fixtures/ tree (the in-memory default's facts).
+func Fixtures() fs.FS {
+	sub, err := fs.Sub(bundle, "fixtures")
+	if err != nil {
+		panic(err) // the embed directive guarantees the folder exists
+	}
+	return sub
+}

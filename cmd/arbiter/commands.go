@@ -1,0 +1,322 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"arbiter"
+	"arbiter/engine"
+	"arbiter/engine/facts"
+	"arbiter/internal/reload"
+	"arbiter/internal/server"
+)
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("arbiter "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// policyDirFlag defaults to the working directory when it holds policies/, else the embedded bundle.
+func policyDirFlag(fs *flag.FlagSet) *string {
+	def := os.Getenv("ARBITER_POLICY_DIR")
+	if def == "" {
+		if st, err := os.Stat("policies"); err == nil && st.IsDir() {
+			def = "."
+		}
+	}
+	return fs.String("policies", def, "folder holding policies/ and rules/ (empty: the embedded bundle)")
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return errReported
+		}
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := server.FromEnv()
+	fs := newFlags("serve", stderr)
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
+	fs.StringVar(&cfg.PolicyDir, "policies", cfg.PolicyDir, "folder holding policies/ and rules/ (empty: the embedded bundle); reloads read it again")
+	fs.StringVar(&cfg.FixturesDir, "fixtures", cfg.FixturesDir, "folder of fixture YAML for in-memory facts (empty: embedded fixtures)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return server.Run(ctx, cfg, logger(stderr))
+}
+
+func loadSet(ctx context.Context, dir string, opts ...engine.LoadOption) (*engine.PolicySet, *facts.Catalog, error) {
+	cat, err := facts.EmbeddedCatalog()
+	if err != nil {
+		return nil, nil, err
+	}
+	set, err := reload.Build(ctx, server.PolicySource(dir), cat, opts...)
+	return set, cat, err
+}
+
+func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("check", stderr)
+	dir := policyDirFlag(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	set, _, err := loadSet(ctx, *dir, engine.Only(fs.Args()...))
+	if err != nil {
+		return err
+	}
+	n, cases := 0, 0
+	for _, d := range set.Decisions() {
+		n += len(d.Versions)
+		for _, v := range d.Versions {
+			cases += v.Cases
+		}
+	}
+	fmt.Fprintf(stdout, "ok: %d decisions, %d policy versions, %d rule tables, %d cases, revision %s\n",
+		len(set.Decisions()), n, len(set.Tables()), cases, set.Revision())
+	return nil
+}
+
+func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("test", stderr)
+	dir := policyDirFlag(fs)
+	verbose := fs.Bool("v", false, "list every case, not only failures")
+	run := fs.String("run", "", "only cases whose name contains this text")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	prefixes := fs.Args()
+	// Paths narrow what is loaded too, so one domain can be tested while another is half-written.
+	set, _, err := loadSet(ctx, *dir, engine.Only(prefixes...))
+	if err != nil {
+		return err
+	}
+	var results []engine.CaseResult
+	for _, tc := range set.TestCases() {
+		if !matchesPrefix(tc.File, prefixes) || (*run != "" && !strings.Contains(tc.Name, *run)) {
+			continue
+		}
+		results = append(results, set.RunCase(ctx, tc))
+	}
+	for _, r := range results {
+		switch {
+		case !r.Passed():
+			fmt.Fprintf(stdout, "FAIL %s:%d %s\n", r.Case.File, r.Case.Line, r.Case.Name)
+			for _, f := range r.Failures {
+				fmt.Fprintf(stdout, "     %s\n", f)
+			}
+		case *verbose:
+			fmt.Fprintf(stdout, "ok   %s %s\n", r.Case.File, r.Case.Name)
+		}
+	}
+	passed, failed, files := engine.TestSummary(results)
+	if len(results) == 0 {
+		fmt.Fprintf(stdout, "no cases matched %v\n", prefixes)
+		return errReported
+	}
+	fmt.Fprintf(stdout, "cases: %d passed, %d failed (%d files)\n", passed, failed, len(files))
+	if failed > 0 {
+		return errReported
+	}
+	return nil
+}
+
+func matchesPrefix(file string, prefixes []string) bool {
+	if len(prefixes) == 0 {
+		return true
+	}
+	for _, p := range prefixes {
+		p = strings.TrimPrefix(strings.TrimSuffix(p, "/"), "./")
+		if file == p || strings.HasPrefix(file, p+"/") || strings.HasPrefix(file, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("eval", stderr)
+	dir := policyDirFlag(fs)
+	input := fs.String("input", "", "JSON file with the decision's input (or a full request body {input, as_of, ...}); - for stdin")
+	asOf := fs.String("as-of", "", "RFC 3339 instant to decide at (default: the request body's as_of, else now)")
+	version := fs.String("version", "", "pin a policy version")
+	explain := fs.Bool("explain", false, "include the facts and rule tables the policy saw")
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return usageError{"usage: arbiter eval <decision> --input FILE [--as-of T]"}
+	}
+	decision := args[0]
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if *input == "" {
+		return usageError{"--input is required"}
+	}
+	raw, err := readInput(*input)
+	if err != nil {
+		return err
+	}
+	req, err := requestFromFile(raw)
+	if err != nil {
+		return usageError{fmt.Sprintf("%s: %v", *input, err)}
+	}
+	req.Decision, req.Explain = decision, *explain
+	if *version != "" {
+		req.Version = *version
+	}
+	if *asOf != "" {
+		t, err := time.Parse(time.RFC3339, *asOf)
+		if err != nil {
+			return usageError{"--as-of must be RFC 3339, such as 2025-02-01T12:00:00+08:00"}
+		}
+		req.AsOf = t
+	}
+	cfg := server.FromEnv()
+	cfg.PolicyDir = *dir
+	svc, err := server.Build(ctx, cfg, logger(io.Discard))
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	d, err := svc.Engine.Decide(ctx, req)
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err != nil {
+		var ee *engine.Error
+		if asEngineError(err, &ee) {
+			_ = enc.Encode(map[string]any{"code": ee.Code, "detail": ee.Message, "errors": ee.Fields})
+			return errReported
+		}
+		return err
+	}
+	return enc.Encode(d)
+}
+
+func asEngineError(err error, target **engine.Error) bool {
+	e, ok := err.(*engine.Error)
+	if ok {
+		*target = e
+	}
+	return ok
+}
+
+func readInput(name string) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(os.Stdin)
+	}
+	return os.ReadFile(name)
+}
+
+// requestFromFile accepts a request body {input, as_of?, version?} or a bare input object.
+func requestFromFile(raw []byte) (engine.Request, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v map[string]any
+	if err := dec.Decode(&v); err != nil {
+		return engine.Request{}, err
+	}
+	in, isBody := v["input"]
+	for k := range v {
+		switch k {
+		case "input", "as_of", "version", "explain", "dry_run":
+		default:
+			isBody = false
+		}
+	}
+	if !isBody {
+		return engine.Request{Input: v}, nil
+	}
+	req := engine.Request{Input: in}
+	if s, ok := v["as_of"].(string); ok {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return req, fmt.Errorf("as_of: %w", err)
+		}
+		req.AsOf = t
+	}
+	if s, ok := v["version"].(string); ok {
+		req.Version = s
+	}
+	if b, ok := v["dry_run"].(bool); ok {
+		req.DryRun = b
+	}
+	return req, nil
+}
+
+func databaseURL() (string, error) {
+	url := os.Getenv("DATABASE_URL")
+	if url == "" {
+		return "", usageError{"DATABASE_URL is not set"}
+	}
+	return url, nil
+}
+
+func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if err := parse(newFlags("migrate", stderr), args); err != nil {
+		return err
+	}
+	url, err := databaseURL()
+	if err != nil {
+		return err
+	}
+	if err := facts.Migrate(ctx, url); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "migrations applied")
+	return nil
+}
+
+func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("seed", stderr)
+	fixtures := fs.String("fixtures", "", "folder of fixture YAML (empty: the embedded fixtures)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	url, err := databaseURL()
+	if err != nil {
+		return err
+	}
+	cat, err := facts.EmbeddedCatalog()
+	if err != nil {
+		return err
+	}
+	src := arbiter.Fixtures()
+	if *fixtures != "" {
+		src = os.DirFS(*fixtures)
+	}
+	rows, err := facts.LoadRowsDir(cat, src)
+	if err != nil {
+		return err
+	}
+	if err := facts.Migrate(ctx, url); err != nil {
+		return err
+	}
+	pg, err := facts.OpenPostgres(ctx, url, cat)
+	if err != nil {
+		return err
+	}
+	defer pg.Close()
+	if err := pg.Seed(ctx, rows); err != nil {
+		return err
+	}
+	tables := make([]string, 0, len(rows))
+	total := 0
+	for t, rs := range rows {
+		tables = append(tables, fmt.Sprintf("%s=%d", t, len(rs)))
+		total += len(rs)
+	}
+	sort.Strings(tables)
+	fmt.Fprintf(stdout, "seeded %d rows: %s\n", total, strings.Join(tables, " "))
+	return nil
+}

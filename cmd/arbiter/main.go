@@ -1,0 +1,97 @@
+// Command arbiter serves and tests arbiter's decisions.
+//
+//	arbiter serve                    serve the API (DATABASE_URL unset: in-memory facts from fixtures/)
+//	arbiter eval <decision> --input FILE [--as-of T] [--version V]
+//	arbiter test [PATH...]           run tests.yaml cases; non-zero exit on any failure
+//	arbiter check                    load and compile policies and rule tables only
+//	arbiter migrate                  apply the embedded schema migrations to DATABASE_URL
+//	arbiter seed                     load fixtures/ into DATABASE_URL
+//	arbiter impact --candidate DIR   replay logged decisions against a candidate policy set
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"arbiter/engine"
+)
+
+const usage = `usage: arbiter <command> [flags]
+
+commands:
+  serve     serve the decision API
+  eval      evaluate one decision from a JSON file
+  test      run tests.yaml cases (all, or those under the given paths)
+  check     load and compile every policy (or those under the given paths) and rule table
+  migrate   apply the schema migrations to DATABASE_URL
+  seed      load fixtures/ into DATABASE_URL (replacing those tables' rows)
+  impact    replay logged decisions against a candidate policy set and list what flips
+
+Run 'arbiter <command> -h' for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		"serve": cmdServe, "eval": cmdEval, "test": cmdTest, "check": cmdCheck,
+		"migrate": cmdMigrate, "seed": cmdSeed, "impact": cmdImpact,
+	}
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "arbiter: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err := cmd(ctx, args[1:], stdout, stderr); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "arbiter %s: %v\n", args[0], err)
+			return 2
+		}
+		var le *engine.LoadError
+		if errors.As(err, &le) {
+			for _, p := range le.Problems {
+				fmt.Fprintln(stderr, p.String())
+			}
+			fmt.Fprintf(stderr, "arbiter %s: %d problem(s)\n", args[0], len(le.Problems))
+			return 1
+		}
+		if !errors.Is(err, errReported) {
+			fmt.Fprintf(stderr, "arbiter %s: %v\n", args[0], err)
+		}
+		return 1
+	}
+	return 0
+}
+
+// usageError is a command-line mistake (exit code 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// errReported means the command already printed why it failed.
+var errReported = errors.New("failed")
+
+func logger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}

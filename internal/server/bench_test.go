@@ -1,0 +1,122 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"arbiter/engine"
+	"arbiter/internal/server"
+)
+
+// BenchmarkSampleRequests measures every shipped decision in-process on the embedded default
+// (in-memory fixtures), one sub-benchmark per fixtures/requests/*.json.
+func BenchmarkSampleRequests(b *testing.B) {
+	svc, err := server.Build(context.Background(), server.Config{EvalTimeout: 5 * time.Second}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer svc.Close()
+	files, _ := filepath.Glob("../../fixtures/requests/*.json")
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		req := sampleRequest(b, f)
+		if !req.DryRun && isCommit(svc, req.Decision) {
+			req.DryRun = true // measure the decision, not a growing ledger
+		}
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			if _, err := svc.Engine.Decide(ctx, req); err != nil {
+				b.Fatalf("%s: %v", f, err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := svc.Engine.Decide(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func isCommit(svc *server.Service, decision string) bool {
+	info, ok := svc.Engine.PolicySet().Decision(decision)
+	if !ok {
+		return false
+	}
+	for _, v := range info.Versions {
+		if v.Commit {
+			return true
+		}
+	}
+	return false
+}
+
+// TestSampleRequestsAnswer checks every sample request decides on the embedded default, so the
+// README's curl examples keep working.
+func TestSampleRequestsAnswer(t *testing.T) {
+	svc, err := server.Build(context.Background(), server.Config{EvalTimeout: 5 * time.Second}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	files, _ := filepath.Glob("../../fixtures/requests/*.json")
+	if len(files) == 0 {
+		t.Fatal("no sample requests in fixtures/requests")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			req := sampleRequest(t, f)
+			req.DryRun = true
+			d, err := svc.Engine.Decide(context.Background(), req)
+			if err != nil {
+				t.Fatalf("%v", err)
+			}
+			if d.Outcome == "" || d.DecisionID == "" {
+				t.Fatalf("incomplete envelope: %+v", d)
+			}
+		})
+	}
+}
+
+func sampleRequest(t testing.TB, file string) engine.Request {
+	t.Helper()
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Input   json.RawMessage `json:"input"`
+		AsOf    string          `json:"as_of"`
+		Version string          `json:"version"`
+		DryRun  bool            `json:"dry_run"`
+	}
+	if err := json.Unmarshal(raw, &body); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body.Input))
+	dec.UseNumber()
+	var in any
+	if err := dec.Decode(&in); err != nil {
+		t.Fatalf("%s: input: %v", file, err)
+	}
+	base := strings.TrimSuffix(filepath.Base(file), ".json")
+	parts := strings.SplitN(base, ".", 3)
+	req := engine.Request{Decision: parts[0] + "." + parts[1], Input: in, Version: body.Version, DryRun: body.DryRun}
+	if body.AsOf != "" {
+		asOf, err := time.Parse(time.RFC3339, body.AsOf)
+		if err != nil {
+			t.Fatalf("%s: as_of: %v", file, err)
+		}
+		req.AsOf = asOf
+	}
+	return req
+}

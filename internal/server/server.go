@@ -1,0 +1,214 @@
+// Package server wires configuration, fact store, engine, decision log, reload and HTTP together.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"arbiter"
+	"arbiter/api"
+	"arbiter/engine"
+	"arbiter/engine/facts"
+	"arbiter/internal/decisionlog"
+	"arbiter/internal/reload"
+)
+
+// Config is the service's configuration; FromEnv fills it from ARBITER_* variables.
+type Config struct {
+	Addr         string        // listen address
+	DatabaseURL  string        // empty: in-memory facts from fixtures
+	PolicyDir    string        // folder holding policies/ and rules/; empty: the embedded bundle
+	FixturesDir  string        // folder of fixture YAML for the in-memory store; empty: embedded fixtures
+	AdminToken   string        // bearer token for /v1/admin/*; empty disables them
+	EvalTimeout  time.Duration // deadline of one evaluation
+	MaxBodyBytes int64
+	LogQueue     int // decision-log queue length
+}
+
+// FromEnv reads the configuration from the environment, with defaults.
+func FromEnv() Config {
+	c := Config{
+		Addr:         getenv("ARBITER_ADDR", ":8080"),
+		DatabaseURL:  os.Getenv("DATABASE_URL"),
+		PolicyDir:    os.Getenv("ARBITER_POLICY_DIR"),
+		FixturesDir:  os.Getenv("ARBITER_FIXTURES_DIR"),
+		AdminToken:   os.Getenv("ARBITER_ADMIN_TOKEN"),
+		EvalTimeout:  2 * time.Second,
+		MaxBodyBytes: 1 << 20,
+		LogQueue:     10000,
+	}
+	if d, err := time.ParseDuration(os.Getenv("ARBITER_EVAL_TIMEOUT")); err == nil && d > 0 {
+		c.EvalTimeout = d
+	}
+	return c
+}
+
+func getenv(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// Service is a built, not yet listening, arbiter service.
+type Service struct {
+	Handler  http.Handler
+	Engine   *engine.Engine
+	Reloader *reload.Manager
+	Store    facts.Store
+	Log      decisionlog.Log
+	Source   string
+	closers  []func()
+}
+
+// Close flushes the decision log and releases the store.
+func (s *Service) Close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+// PolicySource returns the tree policies and tables are loaded (and reloaded) from.
+func PolicySource(dir string) reload.Source {
+	if dir == "" {
+		return func() (fs.FS, error) { return arbiter.Bundle(), nil }
+	}
+	return func() (fs.FS, error) {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, err
+		}
+		return os.DirFS(dir), nil
+	}
+}
+
+// Build assembles the service described by cfg.
+func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
+	cat, err := facts.EmbeddedCatalog()
+	if err != nil {
+		return nil, fmt.Errorf("fact catalog: %w", err)
+	}
+	source := PolicySource(cfg.PolicyDir)
+	set, err := reload.Build(ctx, source, cat)
+	if err != nil {
+		return nil, err
+	}
+	svc := &Service{}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := api.NewMetrics(reg)
+
+	var ready func(context.Context) error
+	if cfg.DatabaseURL != "" {
+		pg, err := facts.OpenPostgres(ctx, cfg.DatabaseURL, cat)
+		if err != nil {
+			return nil, fmt.Errorf("database: %w", err)
+		}
+		svc.Store, svc.Source, ready = pg, "postgres", pg.Ping
+		svc.closers = append(svc.closers, pg.Close)
+		w := decisionlog.NewPostgres(pg.Pool(), decisionlog.Options{QueueSize: cfg.LogQueue, OnError: func(err error) {
+			log.Warn("decision log write failed", "err", err)
+		}})
+		svc.Log = w
+		log.Info("facts from PostgreSQL", "revision", set.Revision())
+	} else {
+		fixtures := arbiter.Fixtures()
+		if cfg.FixturesDir != "" {
+			fixtures = os.DirFS(cfg.FixturesDir)
+		}
+		rows, err := facts.LoadRowsDir(cat, fixtures)
+		if err != nil {
+			return nil, fmt.Errorf("fixtures: %w", err)
+		}
+		mem, err := facts.NewMemory(cat, rows)
+		if err != nil {
+			return nil, fmt.Errorf("fixtures: %w", err)
+		}
+		svc.Store, svc.Source = mem, "memory"
+		svc.closers = append(svc.closers, mem.Close)
+		svc.Log = decisionlog.NewMemory(10000)
+		log.Warn("no DATABASE_URL: serving in-memory facts from fixtures/ (nothing is persisted)", "revision", set.Revision())
+	}
+	svc.closers = append(svc.closers, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := svc.Log.Close(ctx); err != nil {
+			log.Warn("decision log flush", "err", err)
+		}
+	})
+	rec := NewRecorder(svc.Log, metrics.LogDropped)
+	svc.Engine = engine.New(set, svc.Store, engine.WithTimeout(cfg.EvalTimeout), engine.WithRecorder(rec))
+	svc.Reloader = reload.New(svc.Engine, source, cat, reload.Hooks{OnResult: func(r reload.Report) {
+		if r.OK {
+			metrics.Reloads.WithLabelValues("success").Inc()
+			metrics.ReloadOK.Set(1)
+			metrics.SetRevision(r.ServingRevision)
+			log.Info("policy set reloaded", "revision", r.Revision, "cases", r.Cases)
+			return
+		}
+		metrics.Reloads.WithLabelValues("failure").Inc()
+		metrics.ReloadOK.Set(0)
+		log.Error("policy reload failed; the last good set keeps serving", "error", r.Error, "serving", r.ServingRevision,
+			"problems", r.Problems, "failed_cases", r.FailedCases)
+	}})
+	svc.Handler = api.New(api.Config{
+		Engine: svc.Engine, Reloader: svc.Reloader, Log: svc.Log, Metrics: metrics, Gatherer: reg,
+		Ready: ready, AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, FactSource: svc.Source,
+	})
+	return svc, nil
+}
+
+// Run serves until ctx ends or SIGINT/SIGTERM; SIGHUP reloads the policy set.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	svc, err := Build(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: svc.Handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				svc.Reloader.Reload(ctx)
+			}
+		}
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("arbiter serving", "addr", ln.Addr().String(), "facts", svc.Source, "revision", svc.Engine.PolicySet().Revision())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("arbiter stopped")
+	return nil
+}
