@@ -12,7 +12,9 @@ import (
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/common/types/traits"
 	"cel.dev/cel-go/ext"
+	"cel.dev/cel-go/interpreter"
 	"gopkg.in/yaml.v3"
 
 	"arbiter/engine/internal/celdec"
@@ -64,11 +66,19 @@ type celOutputProgram struct {
 }
 
 // celProgram is a CEL policy compiled and type-checked once.
+//
+// Each expression is checked on its own (so problems point at their line), then the rule
+// conditions are compiled again as one list and the outputs as one map: a decision costs a few
+// program runs instead of one per expression.
 type celProgram struct {
 	vars    []celVariable
 	rules   []celRuleProgram
 	outputs []celOutputProgram
 	outcome cel.Program
+
+	conditions    cel.Program // [cond0, cond1, ...]
+	alwaysOutputs cel.Program // {name: expr} of outputs computed even on deny; nil when none
+	allowOutputs  cel.Program // {name: expr} of the other outputs; nil when none
 }
 
 // celBaseEnv declares what every CEL policy sees; it is built once per policy set load.
@@ -119,7 +129,7 @@ func compileCEL(fsys fs.FS, dir string, pv *policyVersion, ps *problems) program
 			ps.add(file, n.Line, "%s: must be %s, is %s", what, want, ast.OutputType())
 			return nil, nil
 		}
-		prg, err := env.Program(ast, cel.CostLimit(celCostLimit), cel.InterruptCheckFrequency(100), cel.EvalOptions(cel.OptOptimize))
+		prg, err := env.Program(ast, cel.CostLimit(celCostLimit), cel.EvalOptions(cel.OptOptimize))
 		if err != nil {
 			ps.add(file, n.Line, "%s: %v", what, err)
 			return nil, nil
@@ -179,44 +189,107 @@ func compileCEL(fsys fs.FS, dir string, pv *policyVersion, ps *problems) program
 	if len(ps.list) > before {
 		return nil
 	}
+	var err2 error
+	if p.conditions, err2 = combine(env, conditionsSource(pf.Rules)); err2 != nil {
+		ps.add(file, 0, "rules: %v", err2)
+	}
+	if p.alwaysOutputs, err2 = combine(env, outputsSource(pf.Outputs, true)); err2 != nil {
+		ps.add(file, 0, "outputs: %v", err2)
+	}
+	if p.allowOutputs, err2 = combine(env, outputsSource(pf.Outputs, false)); err2 != nil {
+		ps.add(file, 0, "outputs: %v", err2)
+	}
+	if len(ps.list) > before {
+		return nil
+	}
 	return p
 }
 
+func conditionsSource(rules []celRule) string {
+	if len(rules) == 0 {
+		return ""
+	}
+	parts := make([]string, len(rules))
+	for i, r := range rules {
+		parts[i] = "(" + r.Condition.Value + ")"
+	}
+	return "[" + strings.Join(parts, ",\n") + "]"
+}
+
+func outputsSource(outputs []celOutput, always bool) string {
+	var parts []string
+	for _, o := range outputs {
+		if o.Always == always {
+			parts = append(parts, fmt.Sprintf("%q: dyn(%s)", o.Name, o.Expression.Value))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "{" + strings.Join(parts, ",\n") + "}"
+}
+
+// combine compiles one program over already-checked expressions; empty source means none.
+func combine(env *cel.Env, src string) (cel.Program, error) {
+	if src == "" {
+		return nil, nil
+	}
+	ast, iss := env.Compile(src)
+	if iss.Err() != nil {
+		return nil, iss.Err()
+	}
+	return env.Program(ast, cel.CostLimit(celCostLimit), cel.EvalOptions(cel.OptOptimize))
+}
+
 func (p *celProgram) eval(ctx context.Context, doc evalDoc) (*result, error) {
-	act := map[string]any{
-		"request": celNative(doc.request),
-		"facts":   doc.facts,
-		"rules":   doc.rules,
-		"now":     doc.now,
+	act := &celActivation{request: celNative(doc.request), facts: doc.facts, rules: doc.rules, now: doc.now}
+	if len(p.vars) > 0 {
+		act.vars = make(map[string]ref.Val, len(p.vars))
 	}
 	for _, v := range p.vars {
-		out, _, err := v.prg.ContextEval(ctx, act)
+		out, _, err := v.prg.Eval(act)
 		if err != nil {
 			return nil, fmt.Errorf("cel: variable %s: %w", v.name, err)
 		}
-		act["vars."+v.name] = out
+		act.vars["vars."+v.name] = out
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("cel: %w", err)
 	}
 	r := &result{Outputs: map[string]any{}}
-	for _, rule := range p.rules {
-		out, _, err := rule.cond.ContextEval(ctx, act)
+	if p.conditions != nil {
+		out, _, err := p.conditions.Eval(act)
 		if err != nil {
-			return nil, fmt.Errorf("cel: rule %s: %w", rule.id, err)
+			return nil, p.ruleError(act, err)
 		}
-		if out != types.True {
-			continue
-		}
-		reason := Reason{Code: rule.code, Rule: rule.id, Effect: rule.effect}
-		if rule.message != nil {
-			msg, _, err := rule.message.ContextEval(ctx, act)
-			if err != nil {
-				return nil, fmt.Errorf("cel: rule %s message: %w", rule.id, err)
+		fired, ok := out.Value().([]ref.Val)
+		if !ok {
+			list, isList := out.(traits.Lister)
+			if !isList {
+				return nil, fmt.Errorf("cel: rule conditions gave %v", out.Type())
 			}
-			reason.Message, _ = msg.Value().(string)
+			fired = make([]ref.Val, len(p.rules))
+			for i := range p.rules {
+				fired[i] = list.Get(types.Int(i))
+			}
 		}
-		r.Reasons = append(r.Reasons, reason)
+		for i, rule := range p.rules {
+			if fired[i] != types.True {
+				continue
+			}
+			reason := Reason{Code: rule.code, Rule: rule.id, Effect: rule.effect}
+			if rule.message != nil {
+				msg, _, err := rule.message.Eval(act)
+				if err != nil {
+					return nil, fmt.Errorf("cel: rule %s message: %w", rule.id, err)
+				}
+				reason.Message, _ = msg.Value().(string)
+			}
+			r.Reasons = append(r.Reasons, reason)
+		}
 	}
 	if p.outcome != nil {
-		out, _, err := p.outcome.ContextEval(ctx, act)
+		out, _, err := p.outcome.Eval(act)
 		if err != nil {
 			return nil, fmt.Errorf("cel: outcome: %w", err)
 		}
@@ -230,22 +303,81 @@ func (p *celProgram) eval(ctx context.Context, doc evalDoc) (*result, error) {
 			}
 		}
 	}
-	for _, o := range p.outputs {
-		if denied && !o.always {
-			continue
+	if err := p.addOutputs(act, p.alwaysOutputs, r.Outputs); err != nil {
+		return nil, err
+	}
+	if !denied {
+		if err := p.addOutputs(act, p.allowOutputs, r.Outputs); err != nil {
+			return nil, err
 		}
-		out, _, err := o.prg.ContextEval(ctx, act)
-		if err != nil {
-			return nil, fmt.Errorf("cel: output %s: %w", o.name, err)
-		}
-		v, err := celdec.Native(out)
-		if err != nil {
-			return nil, fmt.Errorf("cel: output %s: %w", o.name, err)
-		}
-		r.Outputs[o.name] = v
 	}
 	return r, nil
 }
+
+func (p *celProgram) addOutputs(act *celActivation, prg cel.Program, into map[string]any) error {
+	if prg == nil {
+		return nil
+	}
+	out, _, err := prg.Eval(act)
+	if err != nil {
+		return p.outputError(act, err)
+	}
+	v, err := celdec.Native(out)
+	if err != nil {
+		return fmt.Errorf("cel: outputs: %w", err)
+	}
+	m, _ := v.(map[string]any)
+	for k, val := range m {
+		into[k] = val
+	}
+	return nil
+}
+
+// ruleError names the rule whose condition failed, by running them one at a time.
+func (p *celProgram) ruleError(act *celActivation, err error) error {
+	for _, rule := range p.rules {
+		if _, _, e := rule.cond.Eval(act); e != nil {
+			return fmt.Errorf("cel: rule %s: %w", rule.id, e)
+		}
+	}
+	return fmt.Errorf("cel: rules: %w", err)
+}
+
+// outputError names the output that failed, by running them one at a time.
+func (p *celProgram) outputError(act *celActivation, err error) error {
+	for _, o := range p.outputs {
+		if _, _, e := o.prg.Eval(act); e != nil {
+			return fmt.Errorf("cel: output %s: %w", o.name, e)
+		}
+	}
+	return fmt.Errorf("cel: outputs: %w", err)
+}
+
+// celActivation resolves a policy's names without building a map per evaluation.
+type celActivation struct {
+	request any
+	facts   map[string]any
+	rules   map[string]any
+	now     time.Time
+	vars    map[string]ref.Val
+}
+
+func (a *celActivation) ResolveName(name string) (any, bool) {
+	switch name {
+	case "request":
+		return a.request, true
+	case "facts":
+		return a.facts, true
+	case "rules":
+		return a.rules, true
+	case "now":
+		return a.now, true
+	}
+	v, ok := a.vars[name]
+	return v, ok
+}
+
+func (a *celActivation) Parent() interpreter.Activation { return nil }
 
 // celNative converts decoded JSON (json.Number) into values CEL adapts natively.
 func celNative(v any) any {
