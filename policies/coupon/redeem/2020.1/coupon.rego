@@ -1,0 +1,591 @@
+# Per-coupon evaluation of rules-marketplace.md §1, shared by every coupon decision.
+# The same file sits in each coupon policy version folder (the engine compiles one folder at a time);
+# api/coupon_test.go fails when the copies differ. Each folder's context.rego says what is evaluated:
+# package arbiter.coupon.context with coupons, usage, payment, orders, lines, settings, now,
+# payment_redeemed and check_selection.
+#
+# A coupon is checked in two steps: verdict (findings, eligible lines, deduction) for every coupon,
+# and reasons (buyer-readable messages) only for the coupons an answer explains.
+package arbiter.coupon.lib
+
+import data.arbiter.coupon.context as cx
+
+# The catalog's evaluation order: wallet and state, line scope, order level, threshold, amount.
+rule_order := [
+	"COUPON-01", "COUPON-02", "COUPON-03", "COUPON-04", "COUPON-08", "COUPON-09", "COUPON-16",
+	"COUPON-05", "COUPON-06", "COUPON-07", "COUPON-11", "COUPON-13", "COUPON-17", "COUPON-18",
+	"COUPON-12", "COUPON-14", "COUPON-15", "COUPON-19", "COUPON-10", "COUPON-20", "COUPON-21",
+	"COUPON-22", "COUPON-23", "COUPON-24", "COUPON-25",
+]
+
+rule_rank := {r: i | some i, r in rule_order}
+
+discount_codes := {
+	"promotion": "EXCLUSIVE_WITH_PROMOTION",
+	"business_authorization": "EXCLUSIVE_WITH_BUSINESS_AUTH_DISCOUNT",
+	"channel_partner_authorization": "EXCLUSIVE_WITH_CHANNEL_DISCOUNT",
+}
+
+discount_flags := {
+	"promotion": "not_with_promotion",
+	"business_authorization": "not_with_business_auth",
+	"channel_partner_authorization": "not_with_partner_auth",
+}
+
+discount_names := {
+	"EXCLUSIVE_WITH_PROMOTION": "a promotional discount",
+	"EXCLUSIVE_WITH_BUSINESS_AUTH_DISCOUNT": "a business-authorization discount",
+	"EXCLUSIVE_WITH_CHANNEL_DISCOUNT": "a partner-granted (channel) discount",
+}
+
+beijing_offset_ns := 28800000000000
+
+day_ns := 86400000000000
+
+reason(rule, code, msg) := {"rule": rule, "code": code, "message": msg}
+
+ns(ts) := time.parse_rfc3339_ns(ts)
+
+# bj formats a timestamp as Beijing wall-clock time.
+bj(ts) := sprintf("%s (UTC+08:00)", [time.format([ns(ts) + beijing_offset_ns, "UTC", "2006-01-02 15:04:05"])])
+
+present(x) if {
+	x != null
+	x != ""
+}
+
+# usage_total sums ledger rows (a release is a negative row).
+usage_total(rows) := dec.sum([r.amount | some r in rows])
+
+used_up(rows) := dec.gt(usage_total(rows), "0")
+
+# ---------------------------------------------------------------------------------------------
+# What is evaluated, computed once per decision.
+
+settings := cx.settings
+
+payment := cx.payment
+
+now_ns := ns(cx.now)
+
+coupon_by_id := {c.id: c | some c in cx.coupons}
+
+line_by_id := {l.id: l | some l in cx.lines}
+
+line_ids := sort(object.keys(line_by_id))
+
+orders := {o.id: o | some o in cx.orders}
+
+total_payable := dec.sum([l.payable_amount | some l in cx.lines])
+
+usage(id) := object.get(cx.usage, id, {})
+
+finding(rule, code, line) := {"rule": rule, "code": code, "line": line}
+
+# Payment-level findings that do not depend on the coupon (COUPON-14, 15, 19).
+payment_findings := (((discount_coupon | selection) | redeemed) | partner) if {
+	discount_coupon := {finding("COUPON-14", "EXCLUSIVE_WITH_DISCOUNT_COUPON", "") | present(payment.discount_coupon_id)}
+	selection := {object.union(finding("COUPON-15", "MULTIPLE_COUPONS_IN_PAYMENT", ""), {"detail": "selected"}) |
+		cx.check_selection
+		count(payment.selected_coupon_ids) > 1
+	}
+	redeemed := {object.union(finding("COUPON-15", "MULTIPLE_COUPONS_IN_PAYMENT", ""), {"detail": "redeemed"}) | cx.payment_redeemed}
+	partner := {object.union(finding("COUPON-19", "PARTNER_PAID_ORDER", ""), {"order": o.id}) |
+		some o in cx.orders
+		o.payer_type == "partner"
+	}
+}
+
+# ---------------------------------------------------------------------------------------------
+# Coupon state (COUPON-01, 04, 05 kind, 06 status, 08, 09, 16)
+
+is_activated(c) if c.acquisition != "offline_code"
+
+is_activated(c) if c.activated == true
+
+is_activated(c) if usage(c.id).activated == true
+
+not_activated(c) if not is_activated(c)
+
+not_activated(c) if {
+	c.status == "unactivated"
+	not usage(c.id).activated == true
+}
+
+window_known(c) if {
+	is_string(c.valid_from)
+	is_string(c.valid_to)
+}
+
+window_code(c) := "COUPON_NOT_YET_EFFECTIVE" if {
+	window_known(c)
+	now_ns < ns(c.valid_from)
+} else := "COUPON_EXPIRED" if {
+	window_known(c)
+	now_ns > ns(c.valid_to)
+} else := "COUPON_EXPIRED" if {
+	c.status == "expired"
+}
+
+# add_months adds calendar months to a Beijing wall-clock instant, clamping to the end of a shorter month.
+add_months(t, n) := r if {
+	r := time.add_date(t, 0, n, 0)
+	[_, _, d1] := time.date(r)
+	[_, _, d0] := time.date(t)
+	d1 == d0
+} else := r if {
+	added := time.add_date(t, 0, n, 0)
+	[_, _, overflow] := time.date(added)
+	r := added - (overflow * day_ns)
+}
+
+config_valid(c) if {
+	present(c.face_value)
+	dec.gt(c.face_value, "0")
+	window_known(c)
+	from := ns(c.valid_from) + beijing_offset_ns
+	to := ns(c.valid_to) + beijing_offset_ns
+	from <= to
+	within_months(from, to, settings.max_validity_months)
+}
+
+# within_months: n calendar months are at least n*28 days, so a shorter window needs no calendar.
+within_months(from, to, n) if {
+	to - from <= (n * 28) * day_ns
+} else if {
+	to <= add_months(from, n)
+}
+
+spent(c) if c.status == "used"
+
+spent(c) if usage(c.id).consumed == true
+
+coupon_findings(c) := (((((activation | owner) | kind) | window) | config) | used) | status if {
+	activation := {finding("COUPON-01", "COUPON_NOT_ACTIVATED", "") | not_activated(c)}
+	owner := {finding("COUPON-04", "COUPON_NOT_OWNED", "") | c.owner_account_id != payment.payer_account_id}
+	kind := {finding("COUPON-05", "COUPON_KIND_NOT_SUPPORTED", "") | not c.kind in settings.supported_kinds}
+	window := {finding("COUPON-08", code, "") | code := window_code(c)}
+	config := {finding("COUPON-09", "COUPON_CONFIG_INVALID", "") | not config_valid(c)}
+	used := {finding("COUPON-16", "COUPON_USED", "") | spent(c)}
+	status := {finding("COUPON-06", "COUPON_INVALIDATED_CATEGORY_CHANGED", "") | c.status == "invalidated"}
+}
+
+# ---------------------------------------------------------------------------------------------
+# Lines (COUPON-05, 06, 07, 11, 13, 17, 18). The lines are indexed once by each attribute a rule reads,
+# so that a coupon is checked against all of them with a few set operations.
+
+group(attr) := {k: {l.id | some l in cx.lines; l[attr] == k} | some l0 in cx.lines; k := l0[attr]}
+
+all_lines := {id | some id, _ in line_by_id}
+
+non_marketplace := {l.id | some l in cx.lines; l.is_marketplace_line == false}
+
+marketplace := all_lines - non_marketplace
+
+by_merchant := group("merchant_id")
+
+by_product := group("product_id")
+
+by_sku := group("sku_id")
+
+by_category := group("product_category")
+
+by_mode := group("billing_mode")
+
+by_region := group("region")
+
+by_discount := {d: {l.id | some l in cx.lines; d in l.applied_discounts} | some d, _ in discount_codes}
+
+special_lines := {l.id | some l in cx.lines; l.special_price_package == true}
+
+never_lines := {l.id | some l in cx.lines; l.billing_mode in settings.never_eligible_billing_modes}
+
+# ids_of unions the line sets of index under each key.
+ids_of(index, keys) := {id | some k in keys; some id in object.get(index, k, set())}
+
+in_scope_ids(c) := (object.get(by_merchant, c.issuer_merchant_id, set()) & marketplace) & (ids_of(by_product, c.applicable_product_ids) | ids_of(by_sku, c.applicable_sku_ids))
+
+covered_modes(c) := {m | some m in c.billing_modes} | {m | some m, target in settings.billing_mode_aliases; target in c.billing_modes}
+
+# conflicting_discounts are the line discounts this coupon cannot be combined with (COUPON-13, AMB-05).
+conflicting_discounts(c) := {d | some d in settings.universal_exclusive_discounts} | {d | some d, flag in discount_flags; flag in c.flags}
+
+changed_after_claim(c, l) if {
+	present(l.product_category_changed_at)
+	present(c.claimed_at)
+	ns(l.product_category_changed_at) > ns(c.claimed_at)
+}
+
+# grouped is one finding for all the lines a rule rejects for the same reason whatever the line.
+grouped(rule, code, ids) := {object.union(finding(rule, code, lines[0]), {"lines": lines})} if {
+	lines := sort(ids)
+	count(lines) > 0
+} else := set()
+
+category_code(c, l) := "COUPON_INVALIDATED_CATEGORY_CHANGED" if {
+	changed_after_claim(c, l)
+} else := "CATEGORY_MISMATCH"
+
+# line_rejections holds, per line rule, the lines in scope it rejects; the verdict and the reasons
+# both read it, so that they cannot disagree.
+line_rejections(c, scope) := {
+	"category": scope - object.get(by_category, c.applicable_category, set()),
+	"on_demand": scope & never_lines,
+	"mode": (scope - never_lines) - {id | some m in covered; some id in object.get(by_mode, m, set())},
+	"discount": {id |
+		settings.discount_exclusion_scope == "line"
+		some d in conflicts
+		some id in scope & object.get(by_discount, d, set())
+	},
+	"special": {id | "not_for_special_packages" in c.flags; some id in scope & special_lines},
+	"region": {id | count(c.regions) > 0; some id in scope; not line_by_id[id].region in c.regions},
+	"excluded": {id | some p in c.excluded_product_ids; some id in scope & object.get(by_product, p, set())},
+} if {
+	covered := covered_modes(c)
+	conflicts := conflicting_discounts(c)
+}
+
+rejected_ids(rejections) := union({ids | some _, ids in rejections})
+
+# line_findings lists, per failing line, the rule it fails.
+line_findings(c, scope) := (((((((nm | out) | cat) | never) | mode) | disc) | special) | region) | excluded if {
+	r := line_rejections(c, scope)
+	nm := grouped("COUPON-11", "NON_MARKETPLACE_LINE", non_marketplace)
+	out := grouped("COUPON-05", "PRODUCT_NOT_IN_SCOPE", marketplace - scope)
+	cat := {finding("COUPON-06", category_code(c, line_by_id[id]), id) | some id in r.category}
+	never := {finding("COUPON-07", "ON_DEMAND_NOT_ALLOWED", id) | some id in r.on_demand}
+	mode := {finding("COUPON-07", "BILLING_MODE_MISMATCH", id) | some id in r.mode}
+	disc := {finding("COUPON-13", discount_codes[d], id) |
+		some id in r.discount
+		some d in conflicting_discounts(c)
+		d in line_by_id[id].applied_discounts
+	}
+	special := {finding("COUPON-13", "SPECIAL_PACKAGE_EXCLUDED", id) | some id in r.special}
+	region := {finding("COUPON-17", "REGION_MISMATCH", id) | some id in r.region}
+	excluded := {finding("COUPON-18", "PRODUCT_EXCLUDED", id) | some id in r.excluded}
+}
+
+payment_discount_findings(c) := {object.union(finding("COUPON-13", discount_codes[d], id), {"detail": "payment"}) |
+	settings.discount_exclusion_scope == "payment"
+	some d in conflicting_discounts(c)
+	some id in object.get(by_discount, d, set())
+}
+
+# ---------------------------------------------------------------------------------------------
+# Orders (COUPON-12): only orders holding a line the coupon covers are checked for their type.
+
+order_type_ok(c, t) if t in c.order_types
+
+order_type_ok(c, t) if settings.order_type_aliases[t] in c.order_types
+
+order_findings(c, scope) := {object.union(finding("COUPON-12", "ORDER_TYPE_MISMATCH", ""), {"order": oid}) |
+	some oid in {line_by_id[id].order_id | some id in scope}
+	not order_type_ok(c, orders[oid].order_type)
+}
+
+# ---------------------------------------------------------------------------------------------
+# Threshold (COUPON-10) and amount (COUPON-20)
+
+threshold_inclusive(c) := c.threshold_inclusive if {
+	is_boolean(c.threshold_inclusive)
+} else := settings.threshold_inclusive
+
+threshold(c) := c.threshold_amount if {
+	present(c.threshold_amount)
+} else := "0"
+
+threshold_met(c, base) if {
+	threshold_inclusive(c)
+	dec.gte(base, threshold(c))
+}
+
+threshold_met(c, base) if {
+	not threshold_inclusive(c)
+	dec.gt(base, threshold(c))
+}
+
+threshold_findings(c, eligible, base) := {finding("COUPON-10", "NO_ELIGIBLE_LINE", "")} if {
+	count(eligible) == 0
+} else := {finding("COUPON-10", "THRESHOLD_NOT_MET", "")} if {
+	not threshold_met(c, base)
+} else := set()
+
+deduction_of(c, applicable, base) := dec.min(c.face_value, base) if {
+	applicable
+} else := "0"
+
+# coupon_usable holds when no coupon-level or payment-level rule blocks the coupon, whatever the lines.
+coupon_usable(c) if {
+	count(payment_findings) == 0
+	not not_activated(c)
+	c.owner_account_id == payment.payer_account_id
+	c.kind in settings.supported_kinds
+	not window_code(c)
+	config_valid(c)
+	not spent(c)
+	c.status != "invalidated"
+}
+
+# The order type of each line; a line whose order is unknown has none, which no coupon accepts.
+line_order_type := {id: object.get(orders, [l.order_id, "order_type"], null) | some id, l in line_by_id}
+
+accepted_order_types(c) := {t | some t in c.order_types} | {t | some t, target in settings.order_type_aliases; target in c.order_types}
+
+orders_fit(c, scope) if {
+	count({line_order_type[id] | some id in scope} - accepted_order_types(c)) == 0
+}
+
+payment_discount_conflict(c) if {
+	settings.discount_exclusion_scope == "payment"
+	count(ids_of(by_discount, conflicting_discounts(c))) > 0
+}
+
+category_changed(c, rejections) if {
+	some id in rejections.category
+	changed_after_claim(c, line_by_id[id])
+}
+
+# applies is true exactly when findings(c.id) holds no blocking finding.
+applies(c, scope, rejections, eligible_ids, base) := true if {
+	coupon_usable(c)
+	count(eligible_ids) > 0
+	threshold_met(c, base)
+	orders_fit(c, scope)
+	not payment_discount_conflict(c)
+	not category_changed(c, rejections)
+} else := false
+
+# results holds a verdict for every coupon of the context; a coupon that cannot be used whatever
+# the lines is not checked line by line (reasons(id) still explains it in full).
+results[id] := verdict(c) if some id, c in coupon_by_id
+
+verdict(c) := {"coupon_id": c.id, "applicable": false, "eligible_line_ids": [], "eligible_base": "0.00", "deduction": "0.00"} if {
+	not c.issuer_merchant_id in payment_merchants
+} else := {"coupon_id": c.id, "applicable": false, "eligible_line_ids": [], "eligible_base": "0.00", "deduction": "0.00"} if {
+	not coupon_usable(c)
+} else := full_verdict(c)
+
+# The merchants of the payment's marketplace lines: a coupon of any other merchant has no line in scope.
+payment_merchants := {line_by_id[id].merchant_id | some id in marketplace}
+
+full_verdict(c) := v if {
+	scope := in_scope_ids(c)
+	rejections := line_rejections(c, scope)
+	eligible_ids := scope - rejected_ids(rejections)
+	base := dec.sum([line_by_id[id].payable_amount | some id in eligible_ids])
+	applicable := applies(c, scope, rejections, eligible_ids, base)
+	v := {
+		"coupon_id": c.id,
+		"applicable": applicable,
+		"eligible_line_ids": sort(eligible_ids),
+		"eligible_base": dec.fixed(base, 2),
+		"deduction": dec.fixed(deduction_of(c, applicable, base), 2),
+	}
+}
+
+# findings lists every failing rule of coupon id, for its reasons.
+findings(id) := {"blocking": blocking, "notes": lf - line_blocking} if {
+	c := coupon_by_id[id]
+	scope := in_scope_ids(c)
+	lf := line_findings(c, scope)
+	eligible := full_results[id].eligible_line_ids
+
+	# A category change after the claim invalidates the whole coupon, not just the line.
+	line_blocking := {f | some f in lf; f.code == "COUPON_INVALIDATED_CATEGORY_CHANGED"}
+	blocking := ((((coupon_findings(c) | payment_findings) | order_findings(c, scope)) | payment_discount_findings(c)) | threshold_findings(c, eligible, full_results[id].eligible_base)) | line_blocking
+}
+
+full_results[id] := full_verdict(coupon_by_id[id]) if some id, _ in coupon_by_id
+
+# ---------------------------------------------------------------------------------------------
+# Reasons: findings in the catalog's order with a message a buyer understands.
+
+reasons(id) := [k[3] |
+	c := coupon_by_id[id]
+	v := full_results[id]
+	fs := findings(id)
+	note_effect := {true: "note", false: "deny"}[v.applicable]
+	rs := {reason_of(f, c, v, "deny") | some f in fs.blocking} | {reason_of(f, c, v, note_effect) | some f in fs.notes}
+	keys := [[object.get(rule_rank, r.rule, 999), r.code, r.message, r] | some r in rs]
+	some k in sort(keys)
+]
+
+reason_of(f, c, v, effect) := {"rule": f.rule, "code": f.code, "message": message(f, c, v), "effect": effect}
+
+line_text(f) := sprintf("Lines %s", [concat(", ", [sprintf("%s (%s)", [id, line_by_id[id].product_id]) | some id in f.lines])]) if {
+	count(f.lines) > 1
+} else := sprintf("Line %s (%s)", [f.line, line_by_id[f.line].product_id])
+
+message(f, c, v) := line_message(f, c) if {
+	f.line != ""
+} else := coupon_message(f, c, v)
+
+# Line messages: a template and the names of its arguments, by code (and detail).
+line_templates := {
+	"NON_MARKETPLACE_LINE": ["%s: a cloud resource bundled with a marketplace product; only the marketplace line can use the coupon.", ["line"]],
+	"PRODUCT_NOT_IN_SCOPE": ["%s: not a product this coupon was issued for.", ["line"]],
+	"CATEGORY_MISMATCH": ["%s is a %s product; this coupon is for %s products only.", ["line", "category", "coupon_category"]],
+	"COUPON_INVALIDATED_CATEGORY_CHANGED": ["%s became a %s product after this %s coupon was claimed, so the coupon is no longer valid.", ["line", "category", "coupon_category"]],
+	"ON_DEMAND_NOT_ALLOWED": ["%s is billed %s; on-demand purchases can never use a marketplace coupon.", ["line", "mode"]],
+	"BILLING_MODE_MISMATCH": ["%s is billed %s; this coupon covers %s purchases only.", ["line", "mode", "modes"]],
+	"SPECIAL_PACKAGE_EXCLUDED": ["%s is a special-price package; this coupon is not for special-price packages.", ["line"]],
+	"REGION_MISMATCH": ["%s is in region %s; this coupon is for %s only.", ["line", "region", "regions"]],
+	"PRODUCT_EXCLUDED": ["%s is explicitly excluded from this coupon.", ["line"]],
+	"discount": ["%s already carries %s, which cannot be combined with a coupon.", ["line", "discount"]],
+	"discount/payment": ["%s of this payment carries %s, so no coupon can be used on the payment.", ["line", "discount"]],
+}
+
+line_template(f) := line_templates[f.code] if {
+	not discount_names[f.code]
+} else := line_templates["discount/payment"] if {
+	f.detail == "payment"
+} else := line_templates.discount
+
+line_message(f, c) := sprintf(template, [value(f, c, name) | some name in names]) if {
+	[template, names] := line_template(f)
+}
+
+value(f, c, "line") := line_text(f)
+
+value(f, c, "category") := object.get(line_by_id[f.line], "product_category", "")
+
+value(f, c, "coupon_category") := c.applicable_category
+
+value(f, c, "mode") := object.get(line_by_id[f.line], "billing_mode", "")
+
+value(f, c, "modes") := concat("/", c.billing_modes)
+
+value(f, c, "region") := object.get(line_by_id[f.line], "region", "")
+
+value(f, c, "regions") := concat(", ", c.regions)
+
+value(f, c, "discount") := discount_names[f.code]
+
+coupon_message(f, c, v) := "This coupon was obtained offline and must first be activated with its 16-character code." if {
+	f.code == "COUPON_NOT_ACTIVATED"
+	c.acquisition == "offline_code"
+} else := "This coupon has not been activated yet." if {
+	f.code == "COUPON_NOT_ACTIVATED"
+} else := sprintf("This coupon belongs to another account than the payer %s; coupons cannot be transferred.", [payment.payer_account_id]) if {
+	f.code == "COUPON_NOT_OWNED"
+} else := sprintf("A %s voucher is not a marketplace merchant coupon and cannot be used at marketplace checkout.", [c.kind]) if {
+	f.code == "COUPON_KIND_NOT_SUPPORTED"
+} else := sprintf("This coupon takes effect at %s; wait until then to use it.", [bj(c.valid_from)]) if {
+	f.code == "COUPON_NOT_YET_EFFECTIVE"
+} else := sprintf("This coupon expired at %s and can no longer be used.", [bj(c.valid_to)]) if {
+	f.code == "COUPON_EXPIRED"
+	window_known(c)
+} else := "This coupon has expired and can no longer be used." if {
+	f.code == "COUPON_EXPIRED"
+} else := sprintf("This coupon is misconfigured (it needs a positive face value and a validity of at most %d months) and cannot be used.", [settings.max_validity_months]) if {
+	f.code == "COUPON_CONFIG_INVALID"
+} else := "This coupon has already been used; a coupon can be used only once." if {
+	f.code == "COUPON_USED"
+} else := "This coupon became invalid because the category of its product changed after it was claimed." if {
+	f.code == "COUPON_INVALIDATED_CATEGORY_CHANGED"
+} else := sprintf("Order %s is a %s order; this coupon is for %s orders only.", [f.order, object.get(orders, [f.order, "order_type"], "unknown"), concat("/", c.order_types)]) if {
+	f.code == "ORDER_TYPE_MISMATCH"
+} else := sprintf("This payment already uses discount coupon %s; a discount coupon and a cash coupon cannot be combined.", [payment.discount_coupon_id]) if {
+	f.code == "EXCLUSIVE_WITH_DISCOUNT_COUPON"
+} else := sprintf("Coupons %s are selected for this payment; keep exactly one.", [concat(", ", payment.selected_coupon_ids)]) if {
+	f.code == "MULTIPLE_COUPONS_IN_PAYMENT"
+	f.detail == "selected"
+} else := "A coupon has already been used on this payment; only one coupon can be used per payment." if {
+	f.code == "MULTIPLE_COUPONS_IN_PAYMENT"
+} else := sprintf("Order %s is paid by a partner on the customer's behalf; such orders cannot use coupons.", [f.order]) if {
+	f.code == "PARTNER_PAID_ORDER"
+} else := "No line of this payment can use this coupon." if {
+	f.code == "NO_ELIGIBLE_LINE"
+} else := sprintf("The eligible items come to %s; this coupon needs %s %s.", [v.eligible_base, comparison_words(c), dec.fixed(threshold(c), 2)]) if {
+	f.code == "THRESHOLD_NOT_MET"
+} else := f.code
+
+comparison_words(c) := "at least" if {
+	threshold_inclusive(c)
+} else := "more than"
+
+coupon_status(id) := "used" if {
+	spent(coupon_by_id[id])
+} else := status if {
+	some status in ["invalidated", "unactivated", "expired", "not_yet_effective", "invalid"]
+	some f in findings(id).blocking
+	f.code == status_codes[status]
+} else := "available"
+
+status_codes := {
+	"invalidated": "COUPON_INVALIDATED_CATEGORY_CHANGED",
+	"unactivated": "COUPON_NOT_ACTIVATED",
+	"expired": "COUPON_EXPIRED",
+	"not_yet_effective": "COUPON_NOT_YET_EFFECTIVE",
+	"invalid": "COUPON_CONFIG_INVALID",
+}
+
+# ---------------------------------------------------------------------------------------------
+# Amounts (COUPON-20, 21, AMB-06)
+
+# allocate splits a deduction over the eligible lines pro rata to their payable amounts, truncated to
+# the fen, the residual fen going to the largest line (the first by line id on a tie).
+allocate(eligible, deduction, base) := [] if {
+	count(eligible) == 0
+} else := allocations if {
+	shares := [dec.truncate(dec.div(dec.mul(deduction, l.payable_amount), base), 2) | some l in eligible]
+	residual := dec.sub(deduction, dec.sum(shares))
+	largest := [i |
+		some i, l in eligible
+		every o in eligible { dec.gte(l.payable_amount, o.payable_amount) }
+	][0]
+	allocations := [a |
+		some i, l in eligible
+		share := {true: dec.add(shares[i], residual), false: shares[i]}[i == largest]
+		a := {
+			"line_id": l.id,
+			"payable_amount": dec.fixed(l.payable_amount, 2),
+			"deduction": dec.fixed(share, 2),
+			"cash_payable": dec.fixed(dec.sub(l.payable_amount, share), 2),
+		}
+	]
+}
+
+forfeited(c, v) := dec.fixed(dec.sub(c.face_value, v.deduction), 2) if {
+	v.applicable
+} else := "0.00"
+
+cash_payable(id) := dec.fixed(dec.sub(total_payable, full_results[id].deduction), 2)
+
+# amounts are the outputs of one evaluated coupon against the whole payment.
+amounts(id) := {
+	"applicable": v.applicable,
+	"eligible_line_ids": v.eligible_line_ids,
+	"eligible_base": v.eligible_base,
+	"deduction": v.deduction,
+	"allocations": allocate([line_by_id[l] | some l in v.eligible_line_ids], v.deduction, v.eligible_base),
+	"total_payable": dec.fixed(total_payable, 2),
+	"cash_payable": cash_payable(id),
+	"invoiceable_amount": cash_payable(id),
+	"forfeited": forfeited(coupon_by_id[id], v),
+	"coupon_status": coupon_status(id),
+} if {
+	v := full_results[id]
+}
+
+face_text(c) := dec.fixed(c.face_value, 2) if {
+	present(c.face_value)
+} else := null
+
+# summary is what a buyer is shown about a coupon (COUPON-25).
+summary(c) := {
+	"id": c.id,
+	"face_value": face_text(c),
+	"threshold_amount": dec.fixed(threshold(c), 2),
+	"valid_from": c.valid_from,
+	"valid_to": c.valid_to,
+	"status": c.status,
+	"applicable_category": c.applicable_category,
+	"billing_modes": c.billing_modes,
+	"order_types": c.order_types,
+	"regions": c.regions,
+	"applicable_product_ids": c.applicable_product_ids,
+	"applicable_sku_ids": c.applicable_sku_ids,
+	"excluded_product_ids": c.excluded_product_ids,
+	"flags": c.flags,
+}
