@@ -178,6 +178,16 @@ var (
 // StartProcess builds the binary once per test run and serves databaseURL from a child process.
 func StartProcess(t testing.TB, databaseURL string) *Process {
 	t.Helper()
+	return StartProcessEnv(t, "DATABASE_URL="+databaseURL, "ARBITER_POLICY_DIR=")
+}
+
+// Signal sends sig to the process (SIGHUP reloads its policy set).
+func (p *Process) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+
+// StartProcessEnv runs `arbiter serve` with extra KEY=VALUE environment variables
+// (an empty DATABASE_URL serves the in-memory default).
+func StartProcessEnv(t testing.TB, env ...string) *Process {
+	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "arbiter-bin-")
 		if err != nil {
@@ -200,7 +210,7 @@ func StartProcess(t testing.TB, databaseURL string) *Process {
 	addr := ln.Addr().String()
 	ln.Close()
 	cmd := exec.Command(binPath, "serve", "--addr", addr)
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "ARBITER_POLICY_DIR=")
+	cmd.Env = append(append(os.Environ(), "DATABASE_URL=", "ARBITER_POLICY_DIR="), env...)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -239,3 +249,6 @@ func repoRoot() string {
 }
 
 func fixturesFS() fs.FS { return os.DirFS(filepath.Join(repoRoot(), "fixtures")) }
+
+// Client returns a plain HTTP client for talking to a Process.
+func Client() *http.Client { return &http.Client{Timeout: 10 * time.Second} }
