@@ -76,6 +76,7 @@ type celProgram struct {
 	outputs []celOutputProgram
 	outcome cel.Program
 
+	fused         cel.Program // variables, conditions and outputs in one program; nil when not possible
 	conditions    cel.Program // [cond0, cond1, ...]
 	alwaysOutputs cel.Program // {name: expr} of outputs computed even on deny; nil when none
 	allowOutputs  cel.Program // {name: expr} of the other outputs; nil when none
@@ -85,7 +86,7 @@ type celProgram struct {
 func celBaseEnv() (*cel.Env, error) {
 	return cel.NewEnv(
 		celdec.Library(),
-		ext.Strings(), ext.Math(), ext.Lists(), ext.Sets(),
+		ext.Strings(), ext.Math(), ext.Lists(), ext.Sets(), ext.Bindings(),
 		cel.OptionalTypes(),
 		cel.Variable("request", cel.DynType),
 		cel.Variable("facts", cel.MapType(cel.StringType, cel.DynType)),
@@ -202,7 +203,80 @@ func compileCEL(fsys fs.FS, dir string, pv *policyVersion, ps *problems) program
 	if len(ps.list) > before {
 		return nil
 	}
+	if pf.Outcome.Kind == 0 {
+		// Best effort: a policy the fused form cannot express still runs expression by expression.
+		p.fused, _ = combine(env, fusedSource(pf))
+	}
 	return p
+}
+
+// fusedSource writes the whole policy as one expression: variables become cel.bind names, the
+// conditions a list, and the allow-only outputs are computed only when no deny rule fired.
+//
+//	cel.bind(arbv_a, <a>, ... cel.bind(arbc, [<c0>, ...], {"c": arbc, "a": {...}, "o": arbc[0] || ... ? {} : {...}}))
+func fusedSource(pf celPolicyFile) string {
+	var denyIdx []string
+	for i, r := range pf.Rules {
+		if r.Effect == "" || r.Effect == EffectDeny {
+			denyIdx = append(denyIdx, fmt.Sprintf("arbc[%d]", i))
+		}
+	}
+	conds := conditionsSource(pf.Rules)
+	if conds == "" {
+		conds = "[]"
+	}
+	always := outputsSource(pf.Outputs, true)
+	if always == "" {
+		always = "{}"
+	}
+	allow := outputsSource(pf.Outputs, false)
+	if allow == "" {
+		allow = "{}"
+	}
+	if len(denyIdx) > 0 {
+		allow = "(" + strings.Join(denyIdx, " || ") + ") ? {} : " + allow
+	}
+	body := fmt.Sprintf(`cel.bind(arbc, %s, {"c": arbc, "a": %s, "o": %s})`, conds, always, allow)
+	for i := len(pf.Variables) - 1; i >= 0; i-- {
+		v := pf.Variables[i]
+		body = fmt.Sprintf("cel.bind(arbv_%s, %s, %s)", v.Name, v.Expression.Value, body)
+	}
+	return renameVars(body)
+}
+
+// renameVars rewrites vars.<name> outside string literals to the bound arbv_<name>.
+func renameVars(src string) string {
+	var b strings.Builder
+	for i := 0; i < len(src); {
+		c := src[i]
+		if c == '"' || c == '\'' {
+			j := i + 1
+			for j < len(src) && src[j] != c {
+				if src[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(src) {
+				j = len(src) - 1
+			}
+			b.WriteString(src[i : j+1])
+			i = j + 1
+			continue
+		}
+		if strings.HasPrefix(src[i:], "vars.") && (i == 0 || !isIdentByte(src[i-1])) {
+			b.WriteString("arbv_")
+			i += len("vars.")
+			continue
+		}
+		b.WriteByte(c)
+		i++
+	}
+	return b.String()
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c == '.' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
 }
 
 func conditionsSource(rules []celRule) string {
@@ -243,6 +317,12 @@ func combine(env *cel.Env, src string) (cel.Program, error) {
 
 func (p *celProgram) eval(ctx context.Context, doc evalDoc) (*result, error) {
 	act := &celActivation{request: celNative(doc.request), facts: doc.facts, rules: doc.rules, now: doc.now}
+	if p.fused != nil {
+		if r, ok := p.evalFused(act); ok {
+			return r, nil
+		}
+		// On any error, run expression by expression so the error names its variable, rule or output.
+	}
 	if len(p.vars) > 0 {
 		act.vars = make(map[string]ref.Val, len(p.vars))
 	}
@@ -312,6 +392,80 @@ func (p *celProgram) eval(ctx context.Context, doc evalDoc) (*result, error) {
 		}
 	}
 	return r, nil
+}
+
+// evalFused runs the one-program form; ok is false when it failed and the slow path must explain why.
+func (p *celProgram) evalFused(act *celActivation) (*result, bool) {
+	out, _, err := p.fused.Eval(act)
+	if err != nil {
+		return nil, false
+	}
+	m, ok := out.(traits.Mapper)
+	if !ok {
+		return nil, false
+	}
+	conds, ok := m.Get(types.String("c")).(traits.Lister)
+	if !ok {
+		return nil, false
+	}
+	r := &result{Outputs: map[string]any{}}
+	needVars := false
+	for i, rule := range p.rules {
+		if conds.Get(types.Int(i)) != types.True {
+			continue
+		}
+		r.Reasons = append(r.Reasons, Reason{Code: rule.code, Rule: rule.id, Effect: rule.effect})
+		if rule.message != nil {
+			needVars = true
+		}
+	}
+	if needVars {
+		// Messages are rare (rules that fired) and may read variables: compute them the plain way.
+		if len(p.vars) > 0 {
+			act.vars = make(map[string]ref.Val, len(p.vars))
+		}
+		for _, v := range p.vars {
+			val, _, err := v.prg.Eval(act)
+			if err != nil {
+				return nil, false
+			}
+			act.vars["vars."+v.name] = val
+		}
+		j := 0
+		for _, rule := range p.rules {
+			if conds.Get(types.Int(indexOf(p.rules, rule.id))) != types.True {
+				continue
+			}
+			if rule.message != nil {
+				msg, _, err := rule.message.Eval(act)
+				if err != nil {
+					return nil, false
+				}
+				r.Reasons[j].Message, _ = msg.Value().(string)
+			}
+			j++
+		}
+	}
+	for _, key := range []string{"a", "o"} {
+		v, err := celdec.Native(m.Get(types.String(key)))
+		if err != nil {
+			return nil, false
+		}
+		outs, _ := v.(map[string]any)
+		for k, val := range outs {
+			r.Outputs[k] = val
+		}
+	}
+	return r, true
+}
+
+func indexOf(rules []celRuleProgram, id string) int {
+	for i, r := range rules {
+		if r.id == id {
+			return i
+		}
+	}
+	return -1
 }
 
 func (p *celProgram) addOutputs(act *celActivation, prg cel.Program, into map[string]any) error {

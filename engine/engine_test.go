@@ -503,3 +503,17 @@ func replaceIn(m fstest.MapFS, name, old, new string) {
 	}
 	m[name] = &fstest.MapFile{Data: []byte(strings.Replace(s, old, new, 1))}
 }
+
+func TestCELEvaluationErrorNamesTheRule(t *testing.T) {
+	tree := goodTree(t)
+	replaceIn(tree, "policies/demo/cel_sum/v1/policy.cel.yaml", `condition: facts.account.tier != "gold"`, `condition: facts.account.nope != "gold"`)
+	set, err := engine.Load(context.Background(), tree, demoCatalog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := engine.New(set, memStore(t, facts.Rows{"demo_accounts": {{"id": "G1", "tier": "gold", "balance": "0"}}}))
+	_, err = e.Decide(context.Background(), engine.Request{Decision: "demo.cel_sum", AsOf: at("2025-01-01T00:00:00Z"), Input: map[string]any{"account_id": "G1", "amount": "1"}})
+	if engine.CodeOf(err) != engine.CodePolicyError || !strings.Contains(err.Error(), "rule DEMO-02") {
+		t.Fatalf("want a policy_error naming rule DEMO-02, got %v", err)
+	}
+}
