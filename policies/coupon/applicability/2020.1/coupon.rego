@@ -78,7 +78,10 @@ orders := {o.id: o | some o in cx.orders}
 
 total_payable := dec.sum([l.payable_amount | some l in cx.lines])
 
-usage(id) := object.get(cx.usage, id, {})
+# The coupons the ledger shows redeemed (and not released) and activated.
+consumed_ids := {id | some id, u in cx.usage; u.consumed == true}
+
+activated_ids := {id | some id, u in cx.usage; u.activated == true}
 
 finding(rule, code, line) := {"rule": rule, "code": code, "line": line}
 
@@ -103,13 +106,13 @@ is_activated(c) if c.acquisition != "offline_code"
 
 is_activated(c) if c.activated == true
 
-is_activated(c) if usage(c.id).activated == true
+is_activated(c) if c.id in activated_ids
 
 not_activated(c) if not is_activated(c)
 
 not_activated(c) if {
 	c.status == "unactivated"
-	not usage(c.id).activated == true
+	not c.id in activated_ids
 }
 
 window_known(c) if {
@@ -146,19 +149,22 @@ config_valid(c) if {
 	from := ns(c.valid_from) + beijing_offset_ns
 	to := ns(c.valid_to) + beijing_offset_ns
 	from <= to
-	within_months(from, to, settings.max_validity_months)
+	within_max_validity(from, to)
 }
 
-# within_months: n calendar months are at least n*28 days, so a shorter window needs no calendar.
-within_months(from, to, n) if {
-	to - from <= (n * 28) * day_ns
+# n calendar months are at least n*28 days, so a shorter window needs no calendar (AMB-08).
+short_validity_ns := (settings.max_validity_months * 28) * day_ns
+
+# within_max_validity takes Beijing wall-clock instants, as add_months does.
+within_max_validity(from, to) if {
+	to - from <= short_validity_ns
 } else if {
-	to <= add_months(from, n)
+	to <= add_months(from, settings.max_validity_months)
 }
 
 spent(c) if c.status == "used"
 
-spent(c) if usage(c.id).consumed == true
+spent(c) if c.id in consumed_ids
 
 coupon_findings(c) := (((((activation | owner) | kind) | window) | config) | used) | status if {
 	activation := {finding("COUPON-01", "COUPON_NOT_ACTIVATED", "") | not_activated(c)}
@@ -174,25 +180,21 @@ coupon_findings(c) := (((((activation | owner) | kind) | window) | config) | use
 # Lines (COUPON-05, 06, 07, 11, 13, 17, 18). The lines are indexed once by each attribute a rule reads,
 # so that a coupon is checked against all of them with a few set operations.
 
-group(attr) := {k: {l.id | some l in cx.lines; l[attr] == k} | some l0 in cx.lines; k := l0[attr]}
-
 all_lines := {id | some id, _ in line_by_id}
 
 non_marketplace := {l.id | some l in cx.lines; l.is_marketplace_line == false}
 
 marketplace := all_lines - non_marketplace
 
-by_merchant := group("merchant_id")
+by_merchant := {k: {l.id | some l in cx.lines; l.merchant_id == k} | some k in {l.merchant_id | some l in cx.lines}}
 
-by_product := group("product_id")
+by_product := {k: {l.id | some l in cx.lines; l.product_id == k} | some k in {l.product_id | some l in cx.lines}}
 
-by_sku := group("sku_id")
+by_sku := {k: {l.id | some l in cx.lines; l.sku_id == k} | some k in {l.sku_id | some l in cx.lines}}
 
-by_category := group("product_category")
+by_category := {k: {l.id | some l in cx.lines; l.product_category == k} | some k in {l.product_category | some l in cx.lines}}
 
-by_mode := group("billing_mode")
-
-by_region := group("region")
+by_mode := {k: {l.id | some l in cx.lines; l.billing_mode == k} | some k in {l.billing_mode | some l in cx.lines}}
 
 by_discount := {d: {l.id | some l in cx.lines; d in l.applied_discounts} | some d, _ in discount_codes}
 
@@ -294,15 +296,10 @@ threshold(c) := c.threshold_amount if {
 	present(c.threshold_amount)
 } else := "0"
 
-threshold_met(c, base) if {
+# threshold_met is true when the eligible base reaches the threshold (AMB-01: >= or >).
+threshold_met(c, base) := dec.gte(base, threshold(c)) if {
 	threshold_inclusive(c)
-	dec.gte(base, threshold(c))
-}
-
-threshold_met(c, base) if {
-	not threshold_inclusive(c)
-	dec.gt(base, threshold(c))
-}
+} else := dec.gt(base, threshold(c))
 
 threshold_findings(c, eligible, base) := {finding("COUPON-10", "NO_ELIGIBLE_LINE", "")} if {
 	count(eligible) == 0
@@ -310,21 +307,47 @@ threshold_findings(c, eligible, base) := {finding("COUPON-10", "NO_ELIGIBLE_LINE
 	not threshold_met(c, base)
 } else := set()
 
-deduction_of(c, applicable, base) := dec.min(c.face_value, base) if {
-	applicable
-} else := "0"
-
 # coupon_usable holds when no coupon-level or payment-level rule blocks the coupon, whatever the lines.
+# coupon_usable holds exactly when coupon_findings(c) and payment_findings are empty; it is written
+# out flat, cheapest checks first, because candidates runs it for every coupon of the wallet.
 coupon_usable(c) if {
-	count(payment_findings) == 0
-	not not_activated(c)
+	payment_ok
 	c.owner_account_id == payment.payer_account_id
+	not c.status in blocking_statuses
+	activation_ok(c)
 	c.kind in settings.supported_kinds
-	not window_code(c)
-	config_valid(c)
-	not spent(c)
-	c.status != "invalidated"
+	is_string(c.valid_from)
+	is_string(c.valid_to)
+	from := time.parse_rfc3339_ns(c.valid_from)
+	to := time.parse_rfc3339_ns(c.valid_to)
+	from <= now_ns
+	now_ns <= to
+	validity_ok(from, to)
+	present(c.face_value)
+	dec.gt(c.face_value, "0")
+	not c.id in consumed_ids
 }
+
+# validity_ok is within_max_validity for UTC instants; the calendar is only read for long windows.
+validity_ok(from, to) if {
+	to - from <= short_validity_ns
+} else if {
+	within_max_validity(from + beijing_offset_ns, to + beijing_offset_ns)
+}
+
+payment_ok if count(payment_findings) == 0
+
+blocking_statuses := {"used", "expired", "invalidated"}
+
+activation_ok(c) := true if {
+	c.status != "unactivated"
+	c.acquisition != "offline_code"
+} else := true if {
+	c.status != "unactivated"
+	c.activated == true
+} else := true if {
+	c.id in activated_ids
+} else := false
 
 # The order type of each line; a line whose order is unknown has none, which no coupon accepts.
 line_order_type := {id: object.get(orders, [l.order_id, "order_type"], null) | some id, l in line_by_id}
@@ -345,14 +368,46 @@ category_changed(c, rejections) if {
 	changed_after_claim(c, line_by_id[id])
 }
 
-# applies is true exactly when findings(c.id) holds no blocking finding.
-applies(c, scope, rejections, eligible_ids, base) := true if {
+# applies holds exactly when findings(c.id) holds no blocking finding.
+applies(c, lines, base) if {
 	coupon_usable(c)
-	count(eligible_ids) > 0
+	count(lines.eligible_ids) > 0
 	threshold_met(c, base)
-	orders_fit(c, scope)
-	not payment_discount_conflict(c)
-	not category_changed(c, rejections)
+	lines.orders_fit
+	not lines.payment_discount_conflict
+	not category_changed(c, lines.rejections)
+}
+
+# The coupon fields the line rules read: coupons issued with the same scope (a merchant's tiers of
+# one campaign) share one evaluation of the lines.
+scope_fields := [
+	"issuer_merchant_id", "applicable_product_ids", "applicable_sku_ids", "excluded_product_ids",
+	"applicable_category", "billing_modes", "order_types", "regions", "flags",
+]
+
+# line_verdict applies the line rules to a coupon scope (an object with the scope_fields of a coupon).
+line_verdict(sig) := {
+	"scope": scope,
+	"rejections": rejections,
+	"eligible_ids": eligible_ids,
+	"eligible_line_ids": sort(eligible_ids),
+	"base": base,
+	"base_text": dec.fixed(base, 2),
+	"orders_fit": orders_fit_value(sig, scope),
+	"payment_discount_conflict": payment_discount_conflict_value(sig),
+} if {
+	scope := in_scope_ids(sig)
+	rejections := line_rejections(sig, scope)
+	eligible_ids := scope - rejected_ids(rejections)
+	base := dec.sum([line_by_id[id].payable_amount | some id in eligible_ids])
+}
+
+orders_fit_value(sig, scope) := true if {
+	orders_fit(sig, scope)
+} else := false
+
+payment_discount_conflict_value(sig) := true if {
+	payment_discount_conflict(sig)
 } else := false
 
 # results holds a verdict for every coupon of the context; a coupon that cannot be used whatever
@@ -368,19 +423,23 @@ verdict(c) := {"coupon_id": c.id, "applicable": false, "eligible_line_ids": [], 
 # The merchants of the payment's marketplace lines: a coupon of any other merchant has no line in scope.
 payment_merchants := {line_by_id[id].merchant_id | some id in marketplace}
 
-full_verdict(c) := v if {
-	scope := in_scope_ids(c)
-	rejections := line_rejections(c, scope)
-	eligible_ids := scope - rejected_ids(rejections)
-	base := dec.sum([line_by_id[id].payable_amount | some id in eligible_ids])
-	applicable := applies(c, scope, rejections, eligible_ids, base)
-	v := {
-		"coupon_id": c.id,
-		"applicable": applicable,
-		"eligible_line_ids": sort(eligible_ids),
-		"eligible_base": dec.fixed(base, 2),
-		"deduction": dec.fixed(deduction_of(c, applicable, base), 2),
-	}
+full_verdict(c) := {
+	"coupon_id": c.id,
+	"applicable": true,
+	"eligible_line_ids": lines.eligible_line_ids,
+	"eligible_base": lines.base_text,
+	"deduction": dec.fixed(dec.min(c.face_value, lines.base), 2),
+} if {
+	lines := line_verdict(object.filter(c, scope_fields))
+	applies(c, lines, lines.base)
+} else := {
+	"coupon_id": c.id,
+	"applicable": false,
+	"eligible_line_ids": lines.eligible_line_ids,
+	"eligible_base": lines.base_text,
+	"deduction": "0.00",
+} if {
+	lines := line_verdict(object.filter(c, scope_fields))
 }
 
 # findings lists every failing rule of coupon id, for its reasons.

@@ -14,17 +14,20 @@ ranked := sort([[0 - to_number(dec.mul(v.deduction, "100")), lib.ns(coupons[id].
 	v.applicable
 ])
 
-applicable := [entry(k[2]) | some k in ranked]
-
-entry(id) := {
-	"coupon_id": id,
-	"face_value": lib.face_text(coupons[id]),
-	"deduction": results[id].deduction,
-	"eligible_base": results[id].eligible_base,
-	"eligible_line_ids": results[id].eligible_line_ids,
-	"cash_payable": dec.fixed(dec.sub(lib.total_payable, results[id].deduction), 2),
-	"valid_to": coupons[id].valid_to,
-}
+applicable := [entry |
+	some k in ranked
+	v := results[k[2]]
+	c := coupons[k[2]]
+	entry := {
+		"coupon_id": c.id,
+		"face_value": dec.fixed(c.face_value, 2),
+		"deduction": v.deduction,
+		"eligible_base": v.eligible_base,
+		"eligible_line_ids": v.eligible_line_ids,
+		"cash_payable": dec.fixed(dec.sub(lib.total_payable, v.deduction), 2),
+		"valid_to": c.valid_to,
+	}
+]
 
 rejected := [{"coupon_id": id, "coupon_status": lib.coupon_status(id), "reasons": lib.reasons(id)} |
 	some id in sort(object.keys(results))
