@@ -1,14 +1,11 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -376,28 +373,6 @@ func TestCouponBadInputIsAProblemNamingTheField(t *testing.T) {
 				t.Fatalf("fields %v, want %s\n%s", fields, tt.field, r.Raw)
 			}
 		})
-	}
-}
-
-// TestCouponLibraryCopiesAreIdentical keeps the per-coupon rules in one version: the engine compiles
-// each policy folder on its own, so every coupon decision carries the same coupon.rego.
-func TestCouponLibraryCopiesAreIdentical(t *testing.T) {
-	files, err := filepath.Glob("../policies/coupon/*/*/coupon.rego")
-	if err != nil || len(files) < 4 {
-		t.Fatalf("found %v (%v), want the library in applicability, candidates, quote and redeem", files, err)
-	}
-	first, err := os.ReadFile(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files[1:] {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(raw, first) {
-			t.Errorf("%s differs from %s", f, files[0])
-		}
 	}
 }
 

@@ -517,3 +517,28 @@ func TestCELEvaluationErrorNamesTheRule(t *testing.T) {
 		t.Fatalf("want a policy_error naming rule DEMO-02, got %v", err)
 	}
 }
+
+func TestSharedModulesArePartOfTheVersion(t *testing.T) {
+	tree := goodTree(t)
+	lib := "package arbiter.demo.lib\n\nminimum_override := \"1\"\n"
+	tree["policies/demo/_lib/v1/lib.rego"] = &fstest.MapFile{Data: []byte(lib)}
+	replaceIn(tree, "policies/demo/rego_sum/v1/manifest.yaml", "entrypoint: data.arbiter.demo.rego_sum.decision", "entrypoint: data.arbiter.demo.rego_sum.decision\nmodules: [demo/_lib/v1/lib.rego]")
+	before, err := engine.Load(context.Background(), tree, demoCatalog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree["policies/demo/_lib/v1/lib.rego"] = &fstest.MapFile{Data: []byte(lib + "# changed\n")}
+	after, err := engine.Load(context.Background(), tree, demoCatalog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := before.Decision("demo.rego_sum")
+	a, _ := after.Decision("demo.rego_sum")
+	if b.Versions[0].Digest == a.Versions[0].Digest {
+		t.Fatal("changing a shared module must change the digest of the versions that use it")
+	}
+	replaceIn(tree, "policies/demo/rego_sum/v1/manifest.yaml", "modules: [demo/_lib/v1/lib.rego]", "modules: [../outside.rego]")
+	if _, err := engine.Load(context.Background(), tree, demoCatalog(t)); err == nil || !strings.Contains(err.Error(), "under policies/") {
+		t.Fatalf("a module outside policies/ must be refused, got %v", err)
+	}
+}
