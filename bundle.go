@@ -1,4 +1,5 @@
-// Package arbiter holds the policy bundle compiled into the binary: policies, rule tables and fixtures.
+// Package arbiter holds the policy bundle compiled into the binary: policies (with their _lib
+// modules, hence all:), rule tables and fixtures.
 package arbiter
 
 import (
@@ -6,7 +7,7 @@ import (
 	"io/fs"
 )
 
-//go:embed policies rules fixtures
+//go:embed all:policies rules fixtures
 var bundle embed.FS
 
 // Bundle returns the embedded tree with policies/, rules/ and fixtures/ at its root.

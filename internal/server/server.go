@@ -140,14 +140,15 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		svc.Log = decisionlog.NewMemory(10000)
 		log.Warn("no DATABASE_URL: serving in-memory facts from fixtures/ (nothing is persisted)", "revision", set.Revision())
 	}
+	rec := NewRecorder(svc.Log, metrics.LogDropped)
 	svc.closers = append(svc.closers, func() {
+		rec.Close() // hand every queued decision to the log before the log flushes
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := svc.Log.Close(ctx); err != nil {
 			log.Warn("decision log flush", "err", err)
 		}
 	})
-	rec := NewRecorder(svc.Log, metrics.LogDropped)
 	svc.Engine = engine.New(set, svc.Store, engine.WithTimeout(cfg.EvalTimeout), engine.WithRecorder(rec))
 	svc.Reloader = reload.New(svc.Engine, source, cat, reload.Hooks{OnResult: func(r reload.Report) {
 		if r.OK {
