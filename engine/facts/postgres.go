@@ -2,43 +2,50 @@ package facts
 
 import (
 	"context"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
+	"io"
 	"net"
 	"sort"
 	"strings"
+	"syscall"
+	"time"
 
 	pgxdecimal "github.com/jackc/pgx-shopspring-decimal"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/tern/v2/migrate"
+	"github.com/jackc/puddle/v2"
+	"github.com/shopspring/decimal"
 )
 
-//go:embed migrations/*.sql
-var migrations embed.FS
-
-// Postgres is the PostgreSQL fact store: one batch round trip per Load, advisory-locked commits.
+// Postgres is the PostgreSQL store: one pool, one prepared-once statement per provider, every lookup of
+// one Load in a single batch round trip, commits in one transaction under advisory locks.
 type Postgres struct {
-	cat   *Catalog
 	pool  *pgxpool.Pool
-	stmts map[string]providerSQL
+	cat   *Catalog
+	stmts map[string]*pgProvider
 }
 
-type providerSQL struct {
-	sql     string
-	by      []string
-	columns []Column
-	one     bool
+type pgProvider struct {
+	*provider
+	sql string
 }
 
-// OpenPostgres connects a pool with NUMERIC read as shopspring decimals.
+// OpenPostgres connects a pool to url (lazily: an unreachable server shows up as ErrUnavailable on use)
+// with NUMERIC read as shopspring decimals.
 func OpenPostgres(ctx context.Context, url string, c *Catalog) (*Postgres, error) {
+	return openPostgres(ctx, url, c, nil)
+}
+
+func openPostgres(ctx context.Context, url string, c *Catalog, configure func(*pgxpool.Config)) (*Postgres, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("facts: database url: %w", err)
+	}
+	if configure != nil {
+		configure(cfg)
 	}
 	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
 		pgxdecimal.Register(conn.TypeMap())
@@ -46,42 +53,62 @@ func OpenPostgres(ctx context.Context, url string, c *Catalog) (*Postgres, error
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("facts: %w", err)
+		return nil, fmt.Errorf("facts: open pool: %w", err)
 	}
-	p := &Postgres{cat: c, pool: pool, stmts: map[string]providerSQL{}}
-	for name, prov := range c.providers {
-		p.stmts[name] = buildSQL(c.tables[prov.Table], prov)
+	p := &Postgres{pool: pool, cat: c, stmts: make(map[string]*pgProvider, len(c.providers))}
+	for name, pr := range c.providers {
+		p.stmts[name] = &pgProvider{provider: pr, sql: selectSQL(pr)}
 	}
 	return p, nil
 }
 
-func quote(id string) string { return pgx.Identifier{id}.Sanitize() }
+func quoteIdent(s string) string { return pgx.Identifier{s}.Sanitize() }
 
-func buildSQL(t *Table, p Provider) providerSQL {
-	cols := make([]string, len(t.Columns))
-	for i, c := range t.Columns {
-		cols[i] = quote(c.Name)
+// selectSQL reads a provider's rows: every column listed, equality on by, ordered like Memory (text
+// byte-wise, NULLs last).
+func selectSQL(p *provider) string {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i, cl := range p.table.columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quoteIdent(cl.name))
 	}
-	where := make([]string, len(p.By))
-	for i, b := range p.By {
-		where[i] = fmt.Sprintf("%s = $%d", quote(b), i+1)
+	b.WriteString(" FROM ")
+	b.WriteString(quoteIdent(p.table.name))
+	for i, cl := range p.by {
+		if i == 0 {
+			b.WriteString(" WHERE ")
+		} else {
+			b.WriteString(" AND ")
+		}
+		fmt.Fprintf(&b, "%s = $%d", quoteIdent(cl.name), i+1)
 	}
-	order := append(append([]string{}, p.OrderBy...), t.PrimaryKey...)
-	for i, o := range order {
-		order[i] = quote(o)
+	b.WriteString(" ORDER BY ")
+	for i, cl := range p.orderBy {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quoteIdent(cl.name))
+		if cl.typ == typeText {
+			b.WriteString(` COLLATE "C"`)
+		}
+		b.WriteString(" ASC NULLS LAST")
 	}
-	sql := fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY %s",
-		strings.Join(cols, ", "), quote(t.Name), strings.Join(where, " AND "), strings.Join(order, ", "))
-	return providerSQL{sql: sql, by: p.By, columns: t.Columns, one: p.One}
+	if p.One {
+		b.WriteString(" LIMIT 1")
+	}
+	return b.String()
 }
 
-// Pool returns the connection pool.
+// Pool is the underlying connection pool (shared with the decision log).
 func (p *Postgres) Pool() *pgxpool.Pool { return p.pool }
 
-// Ping checks the database is reachable.
+// Ping checks that the server answers; failure is ErrUnavailable.
 func (p *Postgres) Ping(ctx context.Context) error {
 	if err := p.pool.Ping(ctx); err != nil {
-		return classify(err)
+		return unavailable(err)
 	}
 	return nil
 }
@@ -89,98 +116,282 @@ func (p *Postgres) Ping(ctx context.Context) error {
 // Close closes the pool.
 func (p *Postgres) Close() { p.pool.Close() }
 
-type querier interface {
+type batcher interface {
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
-// Load runs every lookup in one batch: one round trip.
+// Load sends every lookup in one batch (one round trip).
 func (p *Postgres) Load(ctx context.Context, lookups []Lookup) (Facts, error) {
-	return p.load(ctx, p.pool, lookups)
+	if len(lookups) == 0 {
+		return Facts{}, nil
+	}
+	conn, err := p.pool.Acquire(ctx)
+	if err != nil {
+		return nil, acquireError(ctx, err)
+	}
+	defer conn.Release()
+	return p.load(ctx, conn, lookups)
 }
 
-func (p *Postgres) load(ctx context.Context, q querier, lookups []Lookup) (Facts, error) {
+func (p *Postgres) load(ctx context.Context, q batcher, lookups []Lookup) (Facts, error) {
 	out := make(Facts, len(lookups))
-	if len(lookups) == 0 {
-		return out, nil
-	}
-	b := &pgx.Batch{}
-	for _, l := range lookups {
-		st, ok := p.stmts[l.Provider]
+	batch := &pgx.Batch{}
+	queued := make([]*pgProvider, len(lookups)) // nil: the key matches nothing, no query
+	for i := range lookups {
+		l := &lookups[i]
+		pp, ok := p.stmts[l.Provider]
 		if !ok {
-			return nil, fmt.Errorf("facts: unknown provider %q", l.Provider)
+			return nil, fmt.Errorf("facts: %s: unknown provider %q", l.Name, l.Provider)
 		}
-		args := make([]any, len(st.by))
-		for i, col := range st.by {
-			args[i] = l.Key[col]
+		if _, err := p.cat.resolve(*l); err != nil {
+			return nil, err
 		}
-		b.Queue(st.sql, args...)
-	}
-	br := q.SendBatch(ctx, b)
-	defer br.Close()
-	for _, l := range lookups {
-		st := p.stmts[l.Provider]
-		rows, err := br.Query()
-		if err != nil {
-			return nil, classify(err)
-		}
-		var list []any
-		for rows.Next() {
-			vals, err := rows.Values()
-			if err != nil {
-				rows.Close()
-				return nil, classify(err)
-			}
-			row := make(map[string]any, len(vals))
-			for i, c := range st.columns {
-				v, err := canonical(c.Type, vals[i])
-				if err != nil {
-					rows.Close()
-					return nil, fmt.Errorf("facts: %s.%s: %w", l.Provider, c.Name, err)
-				}
-				row[c.Name] = v
-			}
-			list = append(list, row)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, classify(err)
-		}
-		if st.one {
-			if len(list) == 0 {
-				return nil, &NotFoundError{Provider: l.Provider, Field: l.Field, Key: l.Key}
-			}
-			out[l.Name] = list[0]
+		args, ok := pp.args(l.Key)
+		if !ok {
 			continue
 		}
-		if list == nil {
-			list = []any{}
+		queued[i] = pp
+		batch.Queue(pp.sql, args...)
+	}
+	if batch.Len() > 0 {
+		res := q.SendBatch(ctx, batch)
+		for i, pp := range queued {
+			if pp == nil {
+				continue
+			}
+			rows, err := res.Query()
+			if err != nil {
+				res.Close()
+				return nil, classify(fmt.Errorf("facts: %s (%s): %w", lookups[i].Name, pp.Name, err))
+			}
+			list, err := pp.scan(rows)
+			if err != nil {
+				res.Close()
+				return nil, classify(fmt.Errorf("facts: %s (%s): %w", lookups[i].Name, pp.Name, err))
+			}
+			out[lookups[i].Name] = list
 		}
-		out[l.Name] = list
+		if err := res.Close(); err != nil {
+			return nil, classify(fmt.Errorf("facts: load: %w", err))
+		}
+	}
+	for i := range lookups {
+		l := &lookups[i]
+		pp := p.stmts[l.Provider]
+		rows, _ := out[l.Name].([]any)
+		if pp.One {
+			if len(rows) == 0 {
+				return nil, &NotFoundError{Provider: l.Provider, Field: l.Field, Key: l.Key}
+			}
+			out[l.Name] = rows[0]
+		} else if rows == nil {
+			out[l.Name] = emptyRows
+		}
 	}
 	return out, nil
 }
 
-// Commit runs fn in one transaction after taking an advisory lock on every key, in sorted order.
-func (p *Postgres) Commit(ctx context.Context, locks []string, fn func(ctx context.Context, tx Tx) error) error {
-	tx, err := p.pool.Begin(ctx)
-	if err != nil {
-		return classify(err)
+// args converts a lookup key to query arguments; ok is false when it can match no row.
+func (pp *pgProvider) args(key map[string]any) ([]any, bool) {
+	args := make([]any, len(pp.by))
+	for i, cl := range pp.by {
+		v, ok := keyValue(cl, key[cl.name])
+		if !ok {
+			return nil, false
+		}
+		args[i] = dbValue(cl.typ, v)
 	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	keys := append([]string{}, locks...)
-	sort.Strings(keys)
-	for _, k := range keys {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", k); err != nil {
-			return classify(err)
+	return args, true
+}
+
+// dbValue converts a canonical value to the Go value pgx encodes for the column type.
+func dbValue(t colType, v any) any {
+	if v == nil {
+		return nil
+	}
+	switch t {
+	case typeDecimal:
+		d, _ := decimal.NewFromString(v.(string))
+		return d
+	case typeDate:
+		d, _ := time.Parse(dateLayout, v.(string))
+		return d
+	case typeTimestamp:
+		ts, _ := time.Parse(time.RFC3339Nano, v.(string))
+		return ts
+	case typeTextArray:
+		list := v.([]any)
+		out := make([]string, len(list))
+		for i, e := range list {
+			out[i] = e.(string)
+		}
+		return out
+	case typeJSON:
+		raw, err := encodeJSON(v)
+		if err != nil {
+			return nil
+		}
+		return raw
+	}
+	return v
+}
+
+// scan reads every row as a canonical map with all of the table's columns.
+func (pp *pgProvider) scan(rows pgx.Rows) ([]any, error) {
+	defer rows.Close()
+	cols := pp.table.columns
+	var out []any
+	for rows.Next() {
+		dest := make([]any, len(cols))
+		for i, cl := range cols {
+			dest[i] = newScanTarget(cl.typ)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		row := make(map[string]any, len(cols))
+		for i, cl := range cols {
+			v, err := canonicalScanned(cl.typ, dest[i])
+			if err != nil {
+				return nil, fmt.Errorf("%s.%s: %w", pp.table.name, cl.name, err)
+			}
+			row[cl.name] = v
+		}
+		out = append(out, row)
+	}
+	return out, rows.Err()
+}
+
+func newScanTarget(t colType) any {
+	switch t {
+	case typeText:
+		return new(pgtype.Text)
+	case typeInt:
+		return new(pgtype.Int8)
+	case typeBool:
+		return new(pgtype.Bool)
+	case typeDecimal:
+		return new(decimal.NullDecimal)
+	case typeDate:
+		return new(pgtype.Date)
+	case typeTimestamp:
+		return new(pgtype.Timestamptz)
+	case typeTextArray:
+		return new(pgtype.Array[pgtype.Text])
+	case typeJSON:
+		return new([]byte)
+	}
+	return new(any)
+}
+
+func canonicalScanned(t colType, dest any) (any, error) {
+	switch x := dest.(type) {
+	case *pgtype.Text:
+		if !x.Valid {
+			return nil, nil
+		}
+		return x.String, nil
+	case *pgtype.Int8:
+		if !x.Valid {
+			return nil, nil
+		}
+		return x.Int64, nil
+	case *pgtype.Bool:
+		if !x.Valid {
+			return nil, nil
+		}
+		return x.Bool, nil
+	case *decimal.NullDecimal:
+		if !x.Valid {
+			return nil, nil
+		}
+		return x.Decimal.String(), nil
+	case *pgtype.Date:
+		if !x.Valid {
+			return nil, nil
+		}
+		if x.InfinityModifier != pgtype.Finite {
+			return nil, errors.New("infinite dates are not supported")
+		}
+		return x.Time.Format(dateLayout), nil
+	case *pgtype.Timestamptz:
+		if !x.Valid {
+			return nil, nil
+		}
+		if x.InfinityModifier != pgtype.Finite {
+			return nil, errors.New("infinite timestamps are not supported")
+		}
+		return formatTimestamp(x.Time), nil
+	case *pgtype.Array[pgtype.Text]:
+		if !x.Valid {
+			return nil, nil
+		}
+		out := make([]any, len(x.Elements))
+		for i, e := range x.Elements {
+			if !e.Valid {
+				return nil, errors.New("NULL inside a text[] is not supported")
+			}
+			out[i] = e.String
+		}
+		return out, nil
+	case *[]byte:
+		if *x == nil {
+			return nil, nil
+		}
+		return decodeJSON(*x)
+	}
+	return nil, fmt.Errorf("unsupported column type %s", t)
+}
+
+// Commit runs fn in one transaction after taking pg_advisory_xact_lock on every lock key, in sorted
+// order so that two commits never deadlock. Any error rolls everything back.
+func (p *Postgres) Commit(ctx context.Context, locks []string, fn func(ctx context.Context, tx Tx) error) (err error) {
+	keys := sortedUnique(locks)
+	conn, err := p.pool.Acquire(ctx)
+	if err != nil {
+		return acquireError(ctx, err)
+	}
+	defer conn.Release()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return classify(fmt.Errorf("facts: begin: %w", err))
+	}
+	defer func() {
+		if err != nil {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_ = tx.Rollback(rctx)
+		}
+	}()
+	if len(keys) > 0 {
+		b := &pgx.Batch{}
+		for _, k := range keys {
+			b.Queue("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", k)
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return classify(fmt.Errorf("facts: take locks %v: %w", keys, err))
 		}
 	}
 	if err := fn(ctx, &pgTx{p: p, tx: tx}); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return classify(err)
+		return classify(fmt.Errorf("facts: commit: %w", err))
 	}
 	return nil
+}
+
+func sortedUnique(in []string) []string {
+	out := append([]string(nil), in...)
+	sort.Strings(out)
+	n := 0
+	for i, s := range out {
+		if i == 0 || s != out[n-1] {
+			out[n] = s
+			n++
+		}
+	}
+	return out[:n]
 }
 
 type pgTx struct {
@@ -189,177 +400,183 @@ type pgTx struct {
 }
 
 func (t *pgTx) Load(ctx context.Context, lookups []Lookup) (Facts, error) {
+	if len(lookups) == 0 {
+		return Facts{}, nil
+	}
 	return t.p.load(ctx, t.tx, lookups)
 }
 
-func (t *pgTx) FindCommit(ctx context.Context, decision, key string) (*CommitRecord, error) {
-	var r CommitRecord
+func (t *pgTx) FindCommit(ctx context.Context, decision, idempotencyKey string) (*CommitRecord, error) {
+	var rec CommitRecord
+	var answer []byte
 	err := t.tx.QueryRow(ctx, `SELECT decision, idempotency_key, request_hash, decision_id, answer, created_at
-		FROM commits WHERE decision = $1 AND idempotency_key = $2`, decision, key).
-		Scan(&r.Decision, &r.IdempotencyKey, &r.RequestHash, &r.DecisionID, &r.Answer, &r.CreatedAt)
+		FROM commits WHERE decision = $1 AND idempotency_key = $2`, decision, idempotencyKey).
+		Scan(&rec.Decision, &rec.IdempotencyKey, &rec.RequestHash, &rec.DecisionID, &answer, &rec.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, classify(err)
+		return nil, classify(fmt.Errorf("facts: find commit: %w", err))
 	}
-	return &r, nil
+	rec.Answer = answer
+	return &rec, nil
 }
 
 func (t *pgTx) SaveCommit(ctx context.Context, rec CommitRecord, entries []LedgerEntry) error {
 	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO commits (decision, idempotency_key, request_hash, decision_id, answer) VALUES ($1, $2, $3, $4, $5)`,
-		rec.Decision, rec.IdempotencyKey, rec.RequestHash, rec.DecisionID, rec.Answer)
+	var answer any
+	if rec.Answer != nil {
+		answer = rec.Answer
+	}
+	b.Queue(`INSERT INTO commits (decision, idempotency_key, request_hash, decision_id, answer, created_at)
+		VALUES ($1, $2, $3, $4, $5, now())`, rec.Decision, rec.IdempotencyKey, rec.RequestHash, rec.DecisionID, answer)
 	for _, e := range entries {
-		b.Queue(`INSERT INTO ledger_entries (decision_id, key, amount, decision, idempotency_key) VALUES ($1, $2, $3, $4, $5)`,
-			rec.DecisionID, e.Key, e.Amount, rec.Decision, rec.IdempotencyKey)
+		b.Queue(`INSERT INTO ledger_entries (decision_id, key, amount, decision, idempotency_key, created_at)
+			VALUES ($1, $2, $3, $4, $5, now())`, rec.DecisionID, e.Key, e.Amount, rec.Decision, rec.IdempotencyKey)
 	}
 	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
-		return classify(err)
+		return classify(fmt.Errorf("facts: save commit %s/%s: %w", rec.Decision, rec.IdempotencyKey, err))
 	}
 	return nil
 }
 
-// classify wraps connection-level failures in ErrUnavailable; other errors pass through.
+// acquireError: failing to get a connection is always the store being unavailable, unless the caller
+// itself gave up.
+func acquireError(ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return fmt.Errorf("facts: acquire connection: %w", err)
+	}
+	return unavailable(fmt.Errorf("facts: acquire connection: %w", err))
+}
+
+func unavailable(err error) error {
+	if errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	return &unavailableError{err: err}
+}
+
+// classify marks connection-level failures as ErrUnavailable; errors the server reports about a
+// statement (bad SQL, constraint violations) stay as they are.
 func classify(err error) error {
-	if err == nil {
-		return nil
+	if err == nil || errors.Is(err, ErrUnavailable) {
+		return err
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		// Class 08 (connection exception), 57P01-03 (shutdown), 53300 (too many connections).
-		if strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P") || pgErr.Code == "53300" {
-			return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		switch {
+		case strings.HasPrefix(pgErr.Code, "08"), // connection exception
+			pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", // shutdown, cannot connect now
+			pgErr.Code == "53300": // too many connections
+			return unavailable(err)
 		}
 		return err
 	}
+	var connectErr *pgconn.ConnectError
 	var netErr net.Error
-	var connErr *pgconn.ConnectError
-	if errors.As(err, &connErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err) ||
-		strings.Contains(err.Error(), "closed pool") || strings.Contains(err.Error(), "conn closed") ||
-		strings.Contains(err.Error(), "unexpected EOF") || strings.Contains(err.Error(), "connection reset") ||
-		strings.Contains(err.Error(), "broken pipe") || strings.Contains(err.Error(), "failed to connect") {
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	switch {
+	case errors.As(err, &connectErr),
+		errors.Is(err, puddle.ErrClosedPool),
+		errors.Is(err, pgconn.ErrConnClosed),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.As(err, &netErr) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled):
+		return unavailable(err)
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	if strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "closed pool") {
+		return unavailable(err)
 	}
 	return err
 }
 
-// Migrate applies the embedded migrations; tern serialises concurrent migrators with an advisory lock.
-func Migrate(ctx context.Context, url string) error {
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return classify(err)
-	}
-	defer conn.Close(ctx)
-	m, err := migrate.NewMigrator(ctx, conn, "arbiter_schema_version")
-	if err != nil {
-		return fmt.Errorf("facts: migrator: %w", err)
-	}
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return err
-	}
-	if err := m.LoadMigrations(sub); err != nil {
-		return fmt.Errorf("facts: load migrations: %w", err)
-	}
-	if err := m.Migrate(ctx); err != nil {
-		return fmt.Errorf("facts: migrate: %w", err)
-	}
-	return nil
-}
-
-// Seed replaces the rows of every table present in rows, in one transaction.
+// Seed replaces, in one transaction, every row of each table present in rows with the given rows.
 func (p *Postgres) Seed(ctx context.Context, rows Rows) error {
-	tables := make([]string, 0, len(rows))
-	for t := range rows {
-		tables = append(tables, t)
-	}
-	return p.replace(ctx, tables, rows)
-}
-
-// ReplaceAll empties every catalog table, the ledger and the commits, then inserts rows, in one transaction.
-func (p *Postgres) ReplaceAll(ctx context.Context, rows Rows) error {
-	tables := p.cat.Tables()
-	tables = append(tables, "commits")
-	return p.replace(ctx, tables, rows)
-}
-
-func (p *Postgres) replace(ctx context.Context, tables []string, rows Rows) error {
-	if err := checkKeys(p.cat, rows); err != nil {
+	canon, err := canonicalRows(p.cat, rows)
+	if err != nil {
 		return err
 	}
+	return p.write(ctx, canon, func(ctx context.Context, tx pgx.Tx) error {
+		for _, name := range sortedTables(canon) {
+			if _, err := tx.Exec(ctx, "DELETE FROM "+quoteIdent(name)); err != nil {
+				return fmt.Errorf("facts: seed: clear %s: %w", name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// ReplaceAll empties every catalog table, ledger_entries and commits, then inserts rows, in one
+// transaction: a clean database for one test case.
+func (p *Postgres) ReplaceAll(ctx context.Context, rows Rows) error {
+	canon, err := canonicalRows(p.cat, rows)
+	if err != nil {
+		return err
+	}
+	tables := append(p.cat.Tables(), ledgerTable, "commits")
+	sort.Strings(tables)
+	tables = sortedUnique(tables)
+	quoted := make([]string, len(tables))
+	for i, t := range tables {
+		quoted[i] = quoteIdent(t)
+	}
+	return p.write(ctx, canon, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "TRUNCATE "+strings.Join(quoted, ", ")); err != nil {
+			return fmt.Errorf("facts: truncate: %w", err)
+		}
+		return nil
+	})
+}
+
+// write runs clear and then copies canonical rows in, all in one transaction.
+func (p *Postgres) write(ctx context.Context, canon Rows, clear func(context.Context, pgx.Tx) error) error {
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
-		return classify(err)
+		return classify(fmt.Errorf("facts: begin: %w", err))
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if len(tables) > 0 {
-		quoted := make([]string, len(tables))
-		sort.Strings(tables)
-		for i, t := range tables {
-			quoted[i] = quote(t)
-		}
-		if _, err := tx.Exec(ctx, "TRUNCATE "+strings.Join(quoted, ", ")); err != nil {
+	if err := clear(ctx, tx); err != nil {
+		return classify(err)
+	}
+	for _, name := range sortedTables(canon) {
+		if err := copyRows(ctx, tx, p.cat.tables[name], canon[name]); err != nil {
 			return classify(err)
 		}
 	}
-	for table, rs := range rows {
-		t, ok := p.cat.tables[table]
-		if !ok {
-			return fmt.Errorf("facts: unknown table %q", table)
-		}
-		cols := make([]string, len(t.Columns))
-		for i, c := range t.Columns {
-			cols[i] = c.Name
-		}
-		src := make([][]any, 0, len(rs))
-		for _, r := range rs {
-			vals := make([]any, len(t.Columns))
-			for i, c := range t.Columns {
-				vals[i] = dbValue(c, r[c.Name])
-			}
-			src = append(src, vals)
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(src)); err != nil {
-			return fmt.Errorf("facts: load %s: %w", table, classify(err))
-		}
-	}
 	if err := tx.Commit(ctx); err != nil {
-		return classify(err)
+		return classify(fmt.Errorf("facts: commit: %w", err))
 	}
 	return nil
 }
 
-// dbValue turns a canonical value into what pgx encodes for the column type.
-func dbValue(c Column, v any) any {
-	if v == nil {
+// copyRows inserts rows with COPY. A column that is NULL in every row is left out, so the
+// migration's default (such as created_at's now()) applies.
+func copyRows(ctx context.Context, tx pgx.Tx, t *table, rows []map[string]any) error {
+	if len(rows) == 0 {
 		return nil
 	}
-	switch c.Type {
-	case TypeDecimal:
-		s, _ := v.(string)
-		d, err := parseDec(s)
-		if err != nil {
-			return v
+	var cols []*column
+	for _, cl := range t.columns {
+		for _, r := range rows {
+			if r[cl.name] != nil {
+				cols = append(cols, cl)
+				break
+			}
 		}
-		return d
-	case TypeDate, TypeTimestamp:
-		s, _ := v.(string)
-		t, err := parseTime(c.Type, s)
-		if err != nil {
-			return v
-		}
-		return t
-	case TypeTextArray:
-		list, _ := v.([]any)
-		out := make([]string, len(list))
-		for i, x := range list {
-			out[i], _ = x.(string)
-		}
-		return out
 	}
-	return v
+	names := make([]string, len(cols))
+	for i, cl := range cols {
+		names[i] = cl.name
+	}
+	values := make([][]any, len(rows))
+	for i, r := range rows {
+		vs := make([]any, len(cols))
+		for j, cl := range cols {
+			vs[j] = dbValue(cl.typ, r[cl.name])
+		}
+		values[i] = vs
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.name}, names, pgx.CopyFromRows(values)); err != nil {
+		return fmt.Errorf("facts: insert %d rows into %s: %w", len(rows), t.name, err)
+	}
+	return nil
 }

@@ -9,139 +9,162 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Rows are canonical rows by table name.
+// Rows are canonical rows by table: every declared column present, defaults applied.
 type Rows map[string][]map[string]any
 
-// Merge appends other's rows to r.
+// Merge appends other's rows to r, table by table.
 func (r Rows) Merge(other Rows) {
 	for t, rs := range other {
 		r[t] = append(r[t], rs...)
 	}
 }
 
-// ParseRows reads rows by table from YAML, checked against the catalog.
+// ParseRows reads rows by table from a YAML document, checked against the catalog; every problem is
+// reported at once as filename:line.
 func ParseRows(c *Catalog, filename string, data []byte) (Rows, error) {
 	var n yaml.Node
 	if err := yaml.Unmarshal(data, &n); err != nil {
-		return nil, fmt.Errorf("%s: %w", filename, err)
-	}
-	if n.Kind == 0 {
-		return Rows{}, nil
+		return nil, &fileError{file: filename, line: yamlErrorLine(err), msg: "invalid YAML: " + err.Error()}
 	}
 	return ParseRowsNode(c, filename, &n)
 }
 
-// ParseRowsNode reads rows by table from a YAML mapping node, reporting every problem with its line.
+// ParseRowsNode reads rows by table from a YAML document or mapping node (a test case's given).
 func ParseRowsNode(c *Catalog, filename string, n *yaml.Node) (Rows, error) {
+	out := Rows{}
+	if n == nil || n.Kind == 0 {
+		return out, nil
+	}
 	if n.Kind == yaml.DocumentNode {
 		if len(n.Content) == 0 {
-			return Rows{}, nil
+			return out, nil
 		}
 		n = n.Content[0]
 	}
-	if n.Kind == yaml.AliasNode {
-		n = n.Alias
+	n = resolveAlias(n)
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return out, nil
 	}
-	var problems []string
-	bad := func(line int, format string, args ...any) {
-		problems = append(problems, fmt.Sprintf("%s:%d: %s", filename, line, fmt.Sprintf(format, args...)))
-	}
-	out := Rows{}
+	var ps problems
 	if n.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("%s:%d: rows must be a mapping of table names to lists of rows", filename, n.Line)
+		ps.add(filename, n.Line, "rows must be a mapping of table names to lists of rows, got %s", describeNode(n))
+		return nil, ps.err()
 	}
-	tables := map[string]*yaml.Node{}
-	collectRow(n, tables)
-	names := make([]string, 0, len(tables))
-	for name := range tables {
+	given := map[string]pair{} // a test case may merge (<<) another case's tables and override some
+	collectRow(n, given)
+	names := make([]string, 0, len(given))
+	for name := range given {
 		names = append(names, name)
 	}
-	sort.Strings(names)
+	sort.Slice(names, func(i, j int) bool {
+		return given[names[i]].key.Line < given[names[j]].key.Line || (given[names[i]].key.Line == given[names[j]].key.Line && names[i] < names[j])
+	})
 	for _, name := range names {
-		v := tables[name]
-		t, ok := c.tables[name]
+		kv := given[name]
+		t, ok := c.tables[kv.key.Value]
 		if !ok {
-			bad(v.Line, "unknown table %q", name)
+			ps.add(filename, kv.key.Line, "unknown table %q", kv.key.Value)
 			continue
 		}
-		if v.Kind == yaml.AliasNode {
-			v = v.Alias
-		}
-		if v.Kind != yaml.SequenceNode {
-			bad(v.Line, "table %s: want a list of rows", t.Name)
+		if kv.value.Kind == yaml.ScalarNode && kv.value.ShortTag() == "!!null" {
+			if _, seen := out[t.name]; !seen {
+				out[t.name] = []map[string]any{}
+			}
 			continue
 		}
-		for _, rn := range v.Content {
-			if rn.Kind == yaml.AliasNode {
-				rn = rn.Alias
+		if kv.value.Kind != yaml.SequenceNode {
+			ps.add(filename, kv.value.Line, "table %s: expected a list of rows, got %s", t.name, describeNode(kv.value))
+			continue
+		}
+		for _, rn := range kv.value.Content {
+			if row := t.parseRow(filename, resolveAlias(rn), &ps); row != nil {
+				out[t.name] = append(out[t.name], row)
 			}
-			if rn.Kind != yaml.MappingNode {
-				bad(rn.Line, "table %s: a row must be a mapping", t.Name)
-				continue
-			}
-			given := map[string]*yaml.Node{}
-			collectRow(rn, given)
-			row := make(map[string]any, len(t.Columns))
-			for name, cn := range given {
-				col, ok := t.Column(name)
-				if !ok {
-					bad(cn.Line, "table %s has no column %q", t.Name, name)
-					continue
-				}
-				val, err := canonicalNode(col.Type, cn)
-				if err != nil {
-					bad(cn.Line, "%s.%s: %v", t.Name, name, err)
-					continue
-				}
-				row[name] = val
-			}
-			for _, col := range t.Columns {
-				if _, ok := row[col.Name]; !ok {
-					row[col.Name] = col.Default
-				}
-			}
-			for _, pk := range t.PrimaryKey {
-				if row[pk] == nil {
-					bad(rn.Line, "table %s: primary key column %s is required", t.Name, pk)
-				}
-			}
-			out[t.Name] = append(out[t.Name], row)
+		}
+		if _, seen := out[t.name]; !seen {
+			out[t.name] = []map[string]any{}
 		}
 	}
-	if len(problems) > 0 {
-		return nil, &RowsError{Problems: problems}
+	if err := ps.err(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-// collectRow gathers a row's columns, following YAML merge keys (<<: *base).
-func collectRow(n *yaml.Node, into map[string]*yaml.Node) {
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Tag == "!!merge" || k.Value == "<<" {
-			base := v
-			if base.Kind == yaml.AliasNode {
-				base = base.Alias
-			}
-			inherited := map[string]*yaml.Node{}
-			collectRow(base, inherited)
-			for name, node := range inherited {
-				if _, own := into[name]; !own {
-					into[name] = node
-				}
-			}
+// parseRow converts one YAML row; nil when it has problems (already recorded).
+func (t *table) parseRow(file string, rn *yaml.Node, ps *problems) map[string]any {
+	if rn.Kind != yaml.MappingNode {
+		ps.add(file, rn.Line, "table %s: a row must be a mapping, got %s", t.name, describeNode(rn))
+		return nil
+	}
+	before := len(ps.list)
+	given := map[string]pair{}
+	collectRow(rn, given)
+	row := make(map[string]any, len(t.columns))
+	for name, kv := range given {
+		cl, ok := t.byName[name]
+		if !ok {
+			ps.add(file, kv.key.Line, "table %s has no column %q", t.name, name)
 			continue
 		}
-		into[k.Value] = v
+		v, err := cl.typ.fromNode(kv.value)
+		if err != nil {
+			ps.add(file, kv.value.Line, "%s.%s: %v", t.name, name, err)
+			continue
+		}
+		row[name] = v
+	}
+	t.fillDefaults(row)
+	for _, pk := range t.pk {
+		if row[pk] == nil {
+			ps.add(file, rn.Line, "table %s: primary key column %s is required", t.name, pk)
+		}
+	}
+	if len(ps.list) > before {
+		return nil
+	}
+	return row
+}
+
+// collectRow gathers a row's columns, following YAML merge keys (<<: *base); own keys win.
+func collectRow(n *yaml.Node, into map[string]pair) {
+	var merged []*yaml.Node
+	for _, kv := range pairs(n) {
+		if kv.key.Tag == "!!merge" || kv.key.Value == "<<" {
+			merged = append(merged, kv.value)
+			continue
+		}
+		into[kv.key.Value] = kv
+	}
+	for _, m := range merged {
+		bases := []*yaml.Node{m}
+		if m.Kind == yaml.SequenceNode {
+			bases = m.Content
+		}
+		for _, b := range bases {
+			inherited := map[string]pair{}
+			if b = resolveAlias(b); b.Kind == yaml.MappingNode {
+				collectRow(b, inherited)
+			}
+			for name, kv := range inherited {
+				if _, own := into[name]; !own {
+					into[name] = kv
+				}
+			}
+		}
 	}
 }
 
-// RowsError lists every problem found in rows.
-type RowsError struct{ Problems []string }
+func (t *table) fillDefaults(row map[string]any) {
+	for _, cl := range t.columns {
+		if _, ok := row[cl.name]; !ok {
+			row[cl.name] = cl.def
+		}
+	}
+}
 
-func (e *RowsError) Error() string { return strings.Join(e.Problems, "\n") }
-
-// LoadRowsDir reads every *.yaml at the root of fsys; duplicate primary keys are an error.
+// LoadRowsDir reads and merges every *.yaml at the root of fsys; a primary key given twice (in one
+// file or across files) is an error.
 func LoadRowsDir(c *Catalog, fsys fs.FS) (Rows, error) {
 	files, err := fs.Glob(fsys, "*.yaml")
 	if err != nil {
@@ -149,42 +172,133 @@ func LoadRowsDir(c *Catalog, fsys fs.FS) (Rows, error) {
 	}
 	sort.Strings(files)
 	out := Rows{}
+	origin := map[string]map[string]string{} // table -> primary key -> file
+	var errs problems
 	for _, f := range files {
 		raw, err := fs.ReadFile(fsys, f)
 		if err != nil {
-			return nil, err
+			errs.add(f, 0, "cannot read: %v", err)
+			continue
 		}
 		rows, err := ParseRows(c, f, raw)
 		if err != nil {
-			return nil, err
+			errs.list = append(errs.list, err)
+			continue
 		}
-		out.Merge(rows)
+		for _, name := range sortedTables(rows) {
+			t := c.tables[name]
+			if origin[name] == nil {
+				origin[name] = map[string]string{}
+			}
+			for _, r := range rows[name] {
+				k := t.pkString(r)
+				if prev, dup := origin[name][k]; dup {
+					errs.add(f, 0, "table %s: primary key %s is already given in %s", name, t.pkLabel(r), prev)
+					continue
+				}
+				origin[name][k] = f
+				out[name] = append(out[name], r)
+			}
+		}
+		for name := range rows {
+			if _, ok := out[name]; !ok {
+				out[name] = []map[string]any{}
+			}
+		}
 	}
-	if err := checkKeys(c, out); err != nil {
+	if err := errs.err(); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func checkKeys(c *Catalog, rows Rows) error {
-	for table, rs := range rows {
-		t := c.tables[table]
-		seen := map[string]bool{}
-		for _, r := range rs {
-			k := pkString(t, r)
+// canonicalRows checks rows built in code against the catalog and converts them to canonical rows
+// (defaults applied); a primary key given twice is an error.
+func canonicalRows(c *Catalog, rows Rows) (Rows, error) {
+	out := make(Rows, len(rows))
+	var errs []string
+	for _, name := range sortedTables(rows) {
+		t, ok := c.tables[name]
+		if !ok {
+			errs = append(errs, fmt.Sprintf("unknown table %q", name))
+			continue
+		}
+		seen := make(map[string]bool, len(rows[name]))
+		list := make([]map[string]any, 0, len(rows[name]))
+		for i, r := range rows[name] {
+			row := make(map[string]any, len(t.columns))
+			bad := false
+			for col, v := range r {
+				cl, ok := t.byName[col]
+				if !ok {
+					errs = append(errs, fmt.Sprintf("%s row %d: no column %q", name, i, col))
+					bad = true
+					continue
+				}
+				cv, err := cl.typ.coerce(v)
+				if err != nil {
+					errs = append(errs, fmt.Sprintf("%s row %d: %s: %v", name, i, col, err))
+					bad = true
+					continue
+				}
+				row[col] = cv
+			}
+			if bad {
+				continue
+			}
+			t.fillDefaults(row)
+			missing := false
+			for _, pk := range t.pk {
+				if row[pk] == nil {
+					errs = append(errs, fmt.Sprintf("%s row %d: primary key column %s is required", name, i, pk))
+					missing = true
+				}
+			}
+			if missing {
+				continue
+			}
+			k := t.pkString(row)
 			if seen[k] {
-				return fmt.Errorf("table %s: duplicate primary key %s", table, k)
+				errs = append(errs, fmt.Sprintf("%s: primary key %s is given twice", name, t.pkLabel(row)))
+				continue
 			}
 			seen[k] = true
+			list = append(list, row)
 		}
+		out[name] = list
 	}
-	return nil
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("facts: rows: %s", strings.Join(errs, "; "))
+	}
+	return out, nil
 }
 
-func pkString(t *Table, r map[string]any) string {
-	parts := make([]string, len(t.PrimaryKey))
-	for i, pk := range t.PrimaryKey {
-		parts[i] = fmt.Sprint(r[pk])
+func sortedTables(rows Rows) []string {
+	names := make([]string, 0, len(rows))
+	for name := range rows {
+		names = append(names, name)
 	}
-	return strings.Join(parts, "\x00")
+	sort.Strings(names)
+	return names
+}
+
+// pkString is the index key of a row's primary key.
+func (t *table) pkString(r map[string]any) string {
+	var buf []byte
+	for i, pk := range t.pk {
+		if i > 0 {
+			buf = append(buf, 0)
+		}
+		buf = appendKey(buf, r[pk])
+	}
+	return string(buf)
+}
+
+// pkLabel renders a primary key for messages: (id=K1) or (decision_id=D1, key=coupon:K1).
+func (t *table) pkLabel(r map[string]any) string {
+	parts := make([]string, len(t.pk))
+	for i, pk := range t.pk {
+		parts[i] = fmt.Sprintf("%s=%v", pk, r[pk])
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
 }

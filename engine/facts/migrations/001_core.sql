@@ -1,9 +1,10 @@
--- Engine tables: the usage ledger, committed answers, and the decision log.
+-- Engine tables: the usage ledger that commits append to (read by the ledger.usage provider),
+-- the committed answers by idempotency key, and the decision log.
 CREATE TABLE ledger_entries (
     decision_id text NOT NULL,
     key text NOT NULL,
     amount numeric NOT NULL,
-    decision text,
+    decision text NOT NULL,
     idempotency_key text,
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (decision_id, key)
@@ -15,7 +16,7 @@ CREATE TABLE commits (
     idempotency_key text NOT NULL,
     request_hash text NOT NULL,
     decision_id text NOT NULL,
-    answer jsonb NOT NULL,
+    answer jsonb,
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (decision, idempotency_key)
 );
@@ -26,10 +27,9 @@ CREATE TABLE decision_log (
     version text NOT NULL,
     as_of timestamptz NOT NULL,
     outcome text NOT NULL,
-    envelope jsonb NOT NULL,
-    input jsonb NOT NULL,
-    facts jsonb NOT NULL,
+    envelope jsonb,
+    input jsonb,
+    facts jsonb,
     recorded_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX decision_log_decision_as_of_idx ON decision_log (decision, as_of);
-CREATE INDEX decision_log_recorded_at_idx ON decision_log (recorded_at);
