@@ -432,8 +432,8 @@ func (p *celProgram) evalFused(act *celActivation) (*result, bool) {
 			act.vars["vars."+v.name] = val
 		}
 		j := 0
-		for _, rule := range p.rules {
-			if conds.Get(types.Int(indexOf(p.rules, rule.id))) != types.True {
+		for i, rule := range p.rules {
+			if conds.Get(types.Int(i)) != types.True {
 				continue
 			}
 			if rule.message != nil {
@@ -457,15 +457,6 @@ func (p *celProgram) evalFused(act *celActivation) (*result, bool) {
 		}
 	}
 	return r, true
-}
-
-func indexOf(rules []celRuleProgram, id string) int {
-	for i, r := range rules {
-		if r.id == id {
-			return i
-		}
-	}
-	return -1
 }
 
 func (p *celProgram) addOutputs(act *celActivation, prg cel.Program, into map[string]any) error {
