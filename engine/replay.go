@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"reflect"
@@ -67,6 +68,19 @@ func Diff(before, after *Decision) (Change, bool) {
 		changed = true
 	}
 	return c, changed
+}
+
+// DecodeFacts reads a recorded facts snapshot as the stores produce facts: integers as int64,
+// other numbers as decimal strings.
+func DecodeFacts(raw []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	normalizeNumbers(m)
+	return m, nil
 }
 
 // DecodeDecision reads an envelope as encoded by the API or the decision log.

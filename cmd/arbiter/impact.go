@@ -125,35 +125,11 @@ func decodeLogged(rec decisionlog.Record) (any, map[string]any, error) {
 	if err := dec.Decode(&input); err != nil {
 		return nil, nil, err
 	}
-	var recorded map[string]any
-	dec = json.NewDecoder(bytes.NewReader(rec.Facts))
-	dec.UseNumber()
-	if err := dec.Decode(&recorded); err != nil {
+	recorded, err := engine.DecodeFacts(rec.Facts)
+	if err != nil {
 		return nil, nil, err
 	}
-	return input, normalizeJSON(recorded).(map[string]any), nil
-}
-
-// normalizeJSON turns integral json.Numbers back into int64, as the fact stores produce them.
-func normalizeJSON(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, c := range t {
-			t[k] = normalizeJSON(c)
-		}
-		return t
-	case []any:
-		for i, c := range t {
-			t[i] = normalizeJSON(c)
-		}
-		return t
-	case json.Number:
-		if i, err := t.Int64(); err == nil {
-			return i
-		}
-		return t.String()
-	}
-	return v
+	return input, recorded, nil
 }
 
 func timeWindow(from, to string) ([2]time.Time, error) {

@@ -4,23 +4,21 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/types"
 	"github.com/shopspring/decimal"
+
+	"arbiter/engine/internal/decnum"
 )
 
-// DivisionPlaces is the number of decimal places dec.div rounds to (half away from zero).
-const DivisionPlaces = 16
-
-// MaxPlaces bounds the places argument of the rounding and formatting functions.
-const MaxPlaces = 64
-
-// MaxDigits bounds the significant digits and the exponent magnitude of any operand or result,
-// so that a policy cannot build a number whose printing or arithmetic exhausts memory.
-const MaxDigits = 1000
+// Limits shared with the CEL decimal type.
+const (
+	DivisionPlaces = decnum.DivisionPlaces
+	MaxPlaces      = decnum.MaxPlaces
+	MaxDigits      = decnum.MaxDigits
+)
 
 var (
 	// operand is a decimal string or a number.
@@ -243,87 +241,14 @@ func placesArg(t *ast.Term, lo int64) (int32, error) {
 	return int32(p), nil
 }
 
-// Parse reads a plain decimal string: an optional sign, digits, and optionally a point followed by
-// digits ("-12.50"). Exponents, spaces, "NaN" and empty parts (".5", "5.") are rejected.
-func Parse(s string) (decimal.Decimal, error) {
-	if !plain(s) {
-		return decimal.Decimal{}, fmt.Errorf("%q is not a decimal number (want digits with an optional sign and point, e.g. \"-12.50\")", clip(s))
-	}
-	return parsed(s)
-}
+// Parse reads a plain decimal string ("-12.50"); exponents, spaces and empty parts are rejected.
+func Parse(s string) (decimal.Decimal, error) { return decnum.Parse(s) }
 
-// parseNumber reads the text of a JSON or Rego number, which may carry an exponent ("1.5e3").
-func parseNumber(s string) (decimal.Decimal, error) {
-	mantissa, exp, hasExp := strings.Cut(strings.ToLower(s), "e")
-	if hasExp && len(exp) > 0 && (exp[0] == '+' || exp[0] == '-') {
-		exp = exp[1:]
-	}
-	if !plain(mantissa) || (hasExp && (!digits(exp) || len(exp) > 4)) {
-		return decimal.Decimal{}, fmt.Errorf("number %s is not a decimal number", clip(s))
-	}
-	return parsed(s)
-}
+// String returns the canonical text of d ("500.00" is "500").
+func String(d decimal.Decimal) string { return decnum.String(d) }
 
-func parsed(s string) (decimal.Decimal, error) {
-	d, err := decimal.NewFromString(s)
-	if err != nil {
-		return decimal.Decimal{}, fmt.Errorf("%q is not a decimal number: %w", clip(s), err)
-	}
-	if err := checkSize(d); err != nil {
-		return decimal.Decimal{}, err
-	}
-	return d, nil
-}
+func parseNumber(s string) (decimal.Decimal, error) { return decnum.ParseNumber(s) }
 
-// plain reports whether s matches [+-]?[0-9]+(\.[0-9]+)? within the size limit.
-func plain(s string) bool {
-	if len(s) == 0 || len(s) > 2*MaxDigits+2 {
-		return false
-	}
-	if s[0] == '-' || s[0] == '+' {
-		s = s[1:]
-	}
-	intPart, frac, hasPoint := strings.Cut(s, ".")
-	return digits(intPart) && (!hasPoint || digits(frac))
-}
+func checkSize(d decimal.Decimal) error { return decnum.CheckSize(d) }
 
-func digits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// clip shortens a long input for an error message.
-func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "..."
-	}
-	return s
-}
-
-// checkSize rejects decimals too large to print or compute with cheaply.
-func checkSize(d decimal.Decimal) error {
-	if e := d.Exponent(); e > MaxDigits || e < -MaxDigits || d.NumDigits() > MaxDigits {
-		return fmt.Errorf("decimal exceeds %d digits", MaxDigits)
-	}
-	return nil
-}
-
-// String returns the canonical text of d: no exponent, no trailing fractional zeros ("500.00" is
-// "500"). It equals decimal.Decimal.String under that package's default settings but does not
-// depend on its global switches.
-func String(d decimal.Decimal) string {
-	exp := d.Exponent()
-	if exp >= 0 {
-		return d.StringFixed(0)
-	}
-	s := d.StringFixed(-exp)
-	s = strings.TrimRight(s, "0")
-	return strings.TrimSuffix(s, ".")
-}
+func clip(s string) string { return decnum.Clip(s) }
