@@ -39,7 +39,6 @@ CREATE TABLE refund_subscriptions (
     -- REFUND-IMG-01: usage fee billed for the time consumed; NULL means pro rata by time.
     usage_fee numeric(20, 2)
 );
-CREATE INDEX refund_subscriptions_owner_idx ON refund_subscriptions (id, owner_account_id, product_id);
 
 -- Orders of an instance: the purchase and its renewals (REFUND-REN-01, REFUND-G03, REFUND-G06).
 CREATE TABLE refund_orders (
@@ -106,10 +105,10 @@ CREATE INDEX refund_campaign_terms_product_idx ON refund_campaign_terms (product
 -- source: marketplace or cloud_service (ECS and other Huawei Cloud services share the quota).
 CREATE TABLE refund_quota_counts (
     account_id text NOT NULL,
-    year bigint NOT NULL,
+    calendar_year bigint NOT NULL,
     source text NOT NULL DEFAULT 'marketplace',
-    count bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (account_id, year, source)
+    refunds bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (account_id, calendar_year, source)
 );
 
 -- Refund requests under way (REFUND-HW-02, REFUND-HW-03, REFUND-G02), as the refund desk records them.
@@ -131,4 +130,3 @@ CREATE TABLE refund_requests (
     -- The merchant's last action on the request; NULL means none since it was submitted.
     merchant_last_action_at timestamptz
 );
-CREATE INDEX refund_requests_owner_idx ON refund_requests (id, owner_account_id);
