@@ -31,12 +31,32 @@ type memTable struct {
 
 type memProvider struct {
 	*provider
-	index map[string][]any // index key -> rows sorted by order_by then primary key; cap == len
+	index map[string]*bucket
+}
+
+// bucket holds the rows of one index key, sorted by order_by then primary key (cap == len, so an
+// append by a reader copies), and the answer boxed once so that Load does not allocate it.
+type bucket struct {
+	rows   []any
+	answer any
+}
+
+func (p *memProvider) newBucket(rows []any) *bucket {
+	b := &bucket{rows: slices.Clip(rows)}
+	if p.One {
+		b.answer = rows[0]
+	} else {
+		b.answer = b.rows
+	}
+	return b
 }
 
 type commitKey struct{ decision, key string }
 
-var emptyRows = []any{}
+var (
+	emptyRows       = []any{}
+	emptyAnswer any = emptyRows
+)
 
 // NewMemory checks rows against the catalog (rows built in code are converted to canonical values)
 // and indexes them for every provider.
@@ -54,15 +74,16 @@ func NewMemory(c *Catalog, rows Rows) (*Memory, error) {
 		m.tables[name] = mt
 	}
 	for name, p := range c.providers {
-		mp := &memProvider{provider: p, index: map[string][]any{}}
+		mp := &memProvider{provider: p, index: map[string]*bucket{}}
+		groups := map[string][]any{}
 		for _, r := range canon[p.table.name] {
 			if k, ok := p.rowKey(r); ok {
-				mp.index[k] = append(mp.index[k], r)
+				groups[k] = append(groups[k], r)
 			}
 		}
-		for k, rs := range mp.index {
+		for k, rs := range groups {
 			p.sortRows(rs)
-			mp.index[k] = slices.Clip(rs)
+			mp.index[k] = mp.newBucket(rs)
 		}
 		m.provs[name] = mp
 		mt := m.tables[p.table.name]
@@ -107,17 +128,17 @@ func (m *Memory) answer(l *Lookup, tx *memTx) (any, error) {
 	if len(l.Key) != len(mp.by) {
 		return nil, badKey(l, mp.provider)
 	}
-	var rows []any
+	var b *bucket
 	if len(mp.by) == 1 {
 		v, present := l.Key[mp.by[0].name]
 		if !present {
 			return nil, badKey(l, mp.provider)
 		}
 		if s, isString := v.(string); isString && mp.by[0].typ == typeText {
-			rows = mp.index[s]
+			b = mp.index[s]
 		} else if cv, ok := keyValue(mp.by[0], v); ok {
 			var buf [32]byte
-			rows = mp.index[string(appendKey(buf[:0], cv))]
+			b = mp.index[string(appendKey(buf[:0], cv))]
 		}
 	} else {
 		for _, cl := range mp.by {
@@ -127,22 +148,25 @@ func (m *Memory) answer(l *Lookup, tx *memTx) (any, error) {
 		}
 		var buf [64]byte
 		if k, ok := mp.indexKey(l.Key, buf[:0]); ok {
-			rows = mp.index[string(k)]
+			b = mp.index[string(k)]
 		}
 	}
 	if tx != nil && len(tx.entries) > 0 && mp.table.name == ledgerTable {
-		rows = tx.withPending(mp, l.Key, rows)
-	}
-	if mp.One {
-		if len(rows) == 0 {
-			return nil, &NotFoundError{Provider: l.Provider, Field: l.Field, Key: l.Key}
+		var rows []any
+		if b != nil {
+			rows = b.rows
 		}
-		return rows[0], nil
+		if merged := tx.withPending(mp, l.Key, rows); len(merged) > 0 {
+			b = mp.newBucket(merged)
+		}
 	}
-	if rows == nil {
-		return emptyRows, nil
+	switch {
+	case b != nil:
+		return b.answer, nil
+	case mp.One:
+		return nil, &NotFoundError{Provider: l.Provider, Field: l.Field, Key: l.Key}
 	}
-	return rows, nil
+	return emptyAnswer, nil
 }
 
 func badKey(l *Lookup, p *provider) error {
@@ -187,11 +211,13 @@ func (m *Memory) publish(tx *memTx) {
 				continue
 			}
 			// Copy on write: slices already handed to readers are never changed.
-			rows := make([]any, len(mp.index[k]), len(mp.index[k])+1)
-			copy(rows, mp.index[k])
+			var rows []any
+			if old := mp.index[k]; old != nil {
+				rows = append(make([]any, 0, len(old.rows)+1), old.rows...)
+			}
 			rows = append(rows, r)
 			mp.sortRows(rows)
-			mp.index[k] = rows
+			mp.index[k] = mp.newBucket(rows)
 		}
 	}
 }
