@@ -346,7 +346,10 @@ checks := [
 	"5D-01", "5D-02", "5D-05", "NEG-07", "NEG-03", "NEG-02", "NEG-04", "HW-01",
 ]
 
-closing(p) := [r | some c in checks; r := check(p, c)]
+# Evaluated once per candidate path; everything else reads this object.
+closing_of := {p: [r | some c in checks; r := check(p, c)] | some p in candidate_paths}
+
+closing(p) := closing_of[p]
 
 check(_, "G08") := reason("REFUND-G08", "ALREADY_UNSUBSCRIBED", msg) if {
 	already_unsubscribed
@@ -467,11 +470,11 @@ amount_out_of_range if dec.gt(requested_amount, negotiated_cap)
 # ---------------------------------------------------------------------------------------------------
 # Open paths and their terms.
 
-is_open(p) if count(closing(p)) == 0
+is_open(p) if count(closing_of[p]) == 0
 
 open_paths := [p | some p in settings.preference; p in candidate_paths; is_open(p)]
 
-closed_paths := [{"path": p, "reasons": [r.code | some r in closing(p)]} |
+closed_paths := [{"path": p, "reasons": [r.code | some r in closing_of[p]]} |
 	some p in settings.preference
 	p in candidate_paths
 	not is_open(p)
@@ -585,8 +588,8 @@ devcloud_reasons := [refer("REFUND-FAIL-01", "DEVCLOUD_NO_AUTO_UNSUBSCRIBE", msg
 raw_reasons := {r |
 	some r in array.concat(type_reasons, devcloud_reasons)
 } | {r |
-	some p in candidate_paths
-	some r in closing(p)
+	some rs in closing_of
+	some r in rs
 }
 
 reasons := {object.union(r, {"effect": "note"}) | some r in raw_reasons} if {
@@ -626,14 +629,16 @@ cap_if_negotiated := negotiated_cap if {
 	p in negotiated_paths
 } else := null
 
-primary_terms := describe(primary_path) if {
+descriptions := {p: describe(p) | some p in open_paths}
+
+primary_terms := descriptions[primary_path] if {
 	primary_path in open_paths
 } else := {"refund_amount": "0.00", "coupon_returned": false}
 
 outputs := {
 	"path": primary_path,
 	"scope": scope,
-	"open_paths": [describe(p) | some p in open_paths],
+	"open_paths": [descriptions[p] | some p in open_paths],
 	"closed_paths": closed_paths,
 	"paid_amount": paid,
 	"refund_amount": primary_terms.refund_amount,
