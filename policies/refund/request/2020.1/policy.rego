@@ -61,7 +61,7 @@ decision := {
 		"coupon": lib.coupon,
 		"coupon_returned": terms.coupon_returned,
 		"quota": quota,
-		"open_paths": lib.open_paths,
+		"open_path_codes": lib.open_paths,
 	},
 	"ledger": ledger,
 }
