@@ -51,7 +51,10 @@ func ParseRowsNode(c *Catalog, filename string, n *yaml.Node) (Rows, error) {
 		return nil, ps.err()
 	}
 	given := map[string]pair{} // a test case may merge (<<) another case's tables and override some
-	collectRow(n, given)
+	if !collectRow(n, given) {
+		ps.add(filename, n.Line, "a merge (<<) refers to itself")
+		return nil, ps.err()
+	}
 	names := make([]string, 0, len(given))
 	for name := range given {
 		names = append(names, name)
@@ -99,7 +102,10 @@ func (t *table) parseRow(file string, rn *yaml.Node, ps *problems) map[string]an
 	}
 	before := len(ps.list)
 	given := map[string]pair{}
-	collectRow(rn, given)
+	if !collectRow(rn, given) {
+		ps.add(file, rn.Line, "table %s: a merge (<<) refers to itself", t.name)
+		return nil
+	}
 	row := make(map[string]any, len(t.columns))
 	for name, kv := range given {
 		cl, ok := t.byName[name]
@@ -126,8 +132,18 @@ func (t *table) parseRow(file string, rn *yaml.Node, ps *problems) map[string]an
 	return row
 }
 
-// collectRow gathers a row's columns, following YAML merge keys (<<: *base); own keys win.
-func collectRow(n *yaml.Node, into map[string]pair) {
+// collectRow gathers a row's columns, following YAML merge keys (<<: *base); own keys win. It
+// reports false for a merge that refers to itself (YAML allows an anchor inside its own node).
+func collectRow(n *yaml.Node, into map[string]pair) bool {
+	return collectMerged(n, into, map[*yaml.Node]bool{})
+}
+
+func collectMerged(n *yaml.Node, into map[string]pair, active map[*yaml.Node]bool) bool {
+	if active[n] || len(active) > 64 {
+		return false
+	}
+	active[n] = true
+	defer delete(active, n)
 	var merged []*yaml.Node
 	for _, kv := range pairs(n) {
 		if kv.key.Tag == "!!merge" || kv.key.Value == "<<" {
@@ -144,7 +160,9 @@ func collectRow(n *yaml.Node, into map[string]pair) {
 		for _, b := range bases {
 			inherited := map[string]pair{}
 			if b = resolveAlias(b); b.Kind == yaml.MappingNode {
-				collectRow(b, inherited)
+				if !collectMerged(b, inherited, active) {
+					return false
+				}
 			}
 			for name, kv := range inherited {
 				if _, own := into[name]; !own {
@@ -153,6 +171,7 @@ func collectRow(n *yaml.Node, into map[string]pair) {
 			}
 		}
 	}
+	return true
 }
 
 func (t *table) fillDefaults(row map[string]any) {

@@ -98,6 +98,10 @@ func TestParseRowsErrors(t *testing.T) {
 		{"table that is not a list", "t_orders: {account_id: A}\n", []string{`f.yaml:1: table t_orders: expected a list of rows`}},
 		{"not a mapping", "- t_orders\n", []string{`f.yaml:1: rows must be a mapping`}},
 		{"invalid YAML", "t_orders: [\n", []string{`f.yaml:`, `invalid YAML`}},
+		{"a merge that refers to itself", "t_orders:\n  - &x {<<: *x, seq: 2}\n", []string{`f.yaml:2: table t_orders: a merge (<<) refers to itself`}},
+		{"json that contains itself", "t_accounts:\n  - {id: A, extra: &e {a: *e}}\n", []string{`f.yaml:2: t_accounts.extra: json value nests too deep`}},
+		{"json aliases that multiply", "t_accounts:\n  - {id: A, extra: {a: &a [1,1,1,1,1,1,1,1,1,1], b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a], c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b], d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c], e: [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]}}\n",
+			[]string{`f.yaml:2: t_accounts.extra: json value nests too deep or repeats too much`}},
 		{"every problem at once", "t_accounts:\n  - {id: A, balance: 1.5}\n  - {id: B, score: x}\nnope: []\n",
 			[]string{`f.yaml:2: t_accounts.balance`, `f.yaml:3: t_accounts.score`, `f.yaml:4: unknown table "nope"`}},
 	}
@@ -172,6 +176,7 @@ func FuzzParseRows(f *testing.F) {
 	for _, s := range []string{
 		"t_accounts:\n  - {id: A, balance: \"1.5\", extra: {a: [1, 2.5e3]}}\n",
 		"t_orders:\n  - &x {account_id: A, seq: 1}\n  - {<<: [*x], seq: 2}\n",
+		"t_orders:\n  - &x {<<: [*x], seq: 2}\n", "t_accounts:\n  - {id: A, tags: &s [a, *s]}\n",
 		"t_accounts: ~\n", "", "- 1\n", "t_accounts:\n  - {id: [x]}\n", "t_accounts:\n  - {id: A, extra: .nan}\n",
 	} {
 		f.Add([]byte(s))

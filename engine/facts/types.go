@@ -117,7 +117,8 @@ func (t colType) fromNode(n *yaml.Node) (any, error) {
 		return nil, nil
 	}
 	if t == typeJSON {
-		return jsonFromNode(n)
+		budget := maxJSONNodes
+		return jsonFromNode(n, 0, &budget)
 	}
 	if t == typeTextArray {
 		if n.Kind != yaml.SequenceNode {
@@ -198,8 +199,18 @@ func (t colType) fromNode(n *yaml.Node) (any, error) {
 	return nil, fmt.Errorf("unsupported column type %s", t)
 }
 
-func jsonFromNode(n *yaml.Node) (any, error) {
+// maxJSONNodes bounds the nodes one json value may expand to: YAML aliases can repeat a node
+// exponentially or make it contain itself.
+const (
+	maxJSONNodes = 100000
+	maxJSONDepth = 100
+)
+
+func jsonFromNode(n *yaml.Node, depth int, budget *int) (any, error) {
 	n = resolveAlias(n)
+	if *budget--; *budget < 0 || depth > maxJSONDepth {
+		return nil, fmt.Errorf("json value nests too deep or repeats too much (line %d)", n.Line)
+	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		out := make(map[string]any, len(n.Content)/2)
@@ -208,7 +219,7 @@ func jsonFromNode(n *yaml.Node) (any, error) {
 			if k.Kind != yaml.ScalarNode {
 				return nil, fmt.Errorf("line %d: object keys must be scalars", k.Line)
 			}
-			v, err := jsonFromNode(n.Content[i+1])
+			v, err := jsonFromNode(n.Content[i+1], depth+1, budget)
 			if err != nil {
 				return nil, err
 			}
@@ -218,7 +229,7 @@ func jsonFromNode(n *yaml.Node) (any, error) {
 	case yaml.SequenceNode:
 		out := make([]any, 0, len(n.Content))
 		for _, e := range n.Content {
-			v, err := jsonFromNode(e)
+			v, err := jsonFromNode(e, depth+1, budget)
 			if err != nil {
 				return nil, err
 			}
