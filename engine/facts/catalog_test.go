@@ -191,3 +191,26 @@ func testCatalog(t testing.TB) *facts.Catalog {
 	}
 	return c
 }
+
+func FuzzLoadCatalog(f *testing.F) {
+	for _, path := range []string{"catalog/core.yaml", "catalog/market.yaml", "testdata/typed.yaml"} {
+		if raw, err := os.ReadFile(path); err == nil {
+			f.Add(raw)
+		}
+	}
+	f.Add([]byte("tables: &t {a: *t}\nproviders: {p: {table: a, by: *t}}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := facts.LoadCatalog(fstest.MapFS{"f.yaml": {Data: data}})
+		if err != nil {
+			if !strings.Contains(err.Error(), "f.yaml") {
+				t.Fatalf("an error that does not name the file: %v", err)
+			}
+			return
+		}
+		for _, name := range c.Tables() {
+			if _, err := facts.NewMemory(c, facts.Rows{name: {}}); err != nil {
+				t.Fatalf("a loaded catalog cannot build a store: %v", err)
+			}
+		}
+	})
+}
