@@ -4,10 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"arbiter/engine"
+	"arbiter/engine/facts"
 	"arbiter/internal/testserver"
 )
 
@@ -22,9 +27,12 @@ func TestCatalogCasesOverHTTPWithPostgres(t *testing.T) {
 		t.Fatal("the bundle has no cases")
 	}
 	ctx := context.Background()
+	// Only the tables the previous case wrote are cleared: a TRUNCATE of every table per case
+	// would cost more than all the decisions together.
+	dirty := map[string]bool{"ledger_entries": true, "commits": true}
 	for _, tc := range cases {
 		t.Run(tc.File+"/"+tc.Name, func(t *testing.T) {
-			if err := srv.Postgres.ReplaceAll(ctx, tc.Rows); err != nil {
+			if err := resetTables(ctx, srv, dirty, tc.Rows); err != nil {
 				t.Fatalf("load rows: %v", err)
 			}
 			if tc.Tables != nil {
@@ -45,6 +53,29 @@ func TestCatalogCasesOverHTTPWithPostgres(t *testing.T) {
 			}
 		})
 	}
+}
+
+// resetTables deletes every row of the dirty tables, loads rows, and marks their tables dirty.
+func resetTables(ctx context.Context, srv *testserver.Server, dirty map[string]bool, rows facts.Rows) error {
+	var stmts []string
+	for table := range dirty {
+		if _, given := rows[table]; !given {
+			stmts = append(stmts, "DELETE FROM "+pgx.Identifier{table}.Sanitize())
+		}
+	}
+	sort.Strings(stmts)
+	if len(stmts) > 0 {
+		if _, err := srv.Postgres.Pool().Exec(ctx, strings.Join(stmts, "; ")); err != nil {
+			return err
+		}
+	}
+	if err := srv.Postgres.Seed(ctx, rows); err != nil {
+		return err
+	}
+	for table := range rows {
+		dirty[table] = true
+	}
+	return nil
 }
 
 // answer turns an HTTP response into what Engine.Decide would have returned.
