@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -145,7 +146,7 @@ func (e *Engine) evaluate(ctx context.Context, l loader, pv *policyVersion, req 
 	if err != nil {
 		return nil, factsError(err)
 	}
-	r, err := pv.program.eval(ctx, evalDoc{request: req.Input, facts: loaded, rules: tables, now: req.AsOf})
+	r, err := pv.program.eval(ctx, evalDoc{request: req.Input, facts: loaded, rules: tables, rulesKey: rulesKey(d.Tables, req), now: req.AsOf})
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
 			return nil, errorf(CodeEvaluationTimeout, err, "evaluation of %s did not finish in time", pv.decision)
@@ -167,6 +168,22 @@ func (e *Engine) evaluate(ctx context.Context, l loader, pv *policyVersion, req 
 }
 
 // commit decides and records consumption in one transaction under the plan's locks.
+// rulesKey identifies the rule-table versions a decision read; overridden tables are not cached.
+func rulesKey(refs []TableRef, req Request) string {
+	if len(req.tableOverrides) > 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("t")
+	for _, r := range refs {
+		b.WriteString("|")
+		b.WriteString(r.Table)
+		b.WriteString("@")
+		b.WriteString(r.Version)
+	}
+	return b.String()
+}
+
 func (e *Engine) commit(ctx context.Context, pv *policyVersion, req Request, lookups []facts.Lookup, tables map[string]any, d *Decision) (map[string]any, error) {
 	key, locks, err := pv.commit.expand(req.Input, req.AsOf)
 	if err != nil {

@@ -13,7 +13,10 @@ type evalDoc struct {
 	request any
 	facts   map[string]any
 	rules   map[string]any
-	now     time.Time
+	// rulesKey names the exact rule-table versions in rules, so a program may cache its own
+	// representation of them; empty means do not cache (test overrides).
+	rulesKey string
+	now      time.Time
 }
 
 // program is a compiled policy version, safe for concurrent use.

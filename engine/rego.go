@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -18,6 +19,9 @@ import (
 // regoProgram is a Rego policy prepared once for evaluation.
 type regoProgram struct {
 	query rego.PreparedEvalQuery
+	// rules caches the rule tables as Rego values by rulesKey: tables are the same for every
+	// decision in a window, and converting them on each request dominated evaluation.
+	rules sync.Map
 }
 
 func compileRego(ctx context.Context, fsys fs.FS, dir, entrypoint string, shared []string, ps *problems) program {
@@ -45,6 +49,44 @@ func compileRego(ctx context.Context, fsys fs.FS, dir, entrypoint string, shared
 	return &regoProgram{query: pq}
 }
 
+// input builds {request, facts, rules, now} as a Rego value, reusing the cached rule tables.
+func (p *regoProgram) input(doc evalDoc) (ast.Value, error) {
+	request, err := ast.InterfaceToValue(doc.request)
+	if err != nil {
+		return nil, err
+	}
+	facts, err := ast.InterfaceToValue(doc.facts)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := p.rulesValue(doc)
+	if err != nil {
+		return nil, err
+	}
+	return ast.NewObject(
+		ast.Item(ast.InternedTerm("request"), ast.NewTerm(request)),
+		ast.Item(ast.InternedTerm("facts"), ast.NewTerm(facts)),
+		ast.Item(ast.InternedTerm("rules"), ast.NewTerm(rules)),
+		ast.Item(ast.InternedTerm("now"), ast.StringTerm(doc.now.Format(time.RFC3339Nano))),
+	), nil
+}
+
+func (p *regoProgram) rulesValue(doc evalDoc) (ast.Value, error) {
+	if doc.rulesKey != "" {
+		if v, ok := p.rules.Load(doc.rulesKey); ok {
+			return v.(ast.Value), nil
+		}
+	}
+	v, err := ast.InterfaceToValue(doc.rules)
+	if err != nil {
+		return nil, err
+	}
+	if doc.rulesKey != "" {
+		p.rules.Store(doc.rulesKey, v)
+	}
+	return v, nil
+}
+
 func addRegoProblems(dir string, err error, ps *problems) {
 	var errs ast.Errors
 	if errors.As(err, &errs) {
@@ -61,13 +103,11 @@ func addRegoProblems(dir string, err error, ps *problems) {
 }
 
 func (p *regoProgram) eval(ctx context.Context, doc evalDoc) (*result, error) {
-	input := map[string]any{
-		"request": doc.request,
-		"facts":   doc.facts,
-		"rules":   doc.rules,
-		"now":     doc.now.Format(time.RFC3339Nano),
+	input, err := p.input(doc)
+	if err != nil {
+		return nil, fmt.Errorf("rego: input: %w", err)
 	}
-	rs, err := p.query.Eval(ctx, rego.EvalInput(input), rego.EvalTime(doc.now))
+	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(input), rego.EvalTime(doc.now))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("rego: %w", ctx.Err())
