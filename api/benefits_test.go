@@ -553,26 +553,3 @@ func TestBenefitDecisionsLoad(t *testing.T) {
 	}
 }
 
-// TestBenefitSharedRegoIsIdentical guards the shared Rego files, which each policy version folder
-// holds a copy of (a version compiles only its own folder): a change must reach every copy.
-func TestBenefitSharedRegoIsIdentical(t *testing.T) {
-	groups := map[string][]string{
-		"dates.rego": {"mdf/application", "mdf/apply", "mdf/claim", "fh/application", "fh/grant"},
-		"mdf.rego":   {"mdf/application", "mdf/apply"},
-		"fh.rego":    {"fh/application", "fh/grant"},
-	}
-	for file, dirs := range groups {
-		var first []byte
-		for i, d := range dirs {
-			raw, err := os.ReadFile(filepath.Join("..", "policies", filepath.FromSlash(d), "2024.1", file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if i == 0 {
-				first = raw
-			} else if !bytes.Equal(raw, first) {
-				t.Errorf("policies/%s/2024.1/%s differs from policies/%s/2024.1/%s", d, file, dirs[0], file)
-			}
-		}
-	}
-}

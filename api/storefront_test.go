@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -357,24 +355,3 @@ func sfHas(list []string, s string) bool {
 	return false
 }
 
-// TestTrialLibraryCopiesAreIdentical keeps the trial rules in one version: the engine compiles each
-// policy folder on its own, so trial.eligibility and trial.order carry the same trial.rego.
-func TestTrialLibraryCopiesAreIdentical(t *testing.T) {
-	files, err := filepath.Glob("../policies/trial/*/*/trial.rego")
-	if err != nil || len(files) < 2 {
-		t.Fatalf("found %v (%v), want the library in trial.eligibility and trial.order", files, err)
-	}
-	first, err := os.ReadFile(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files[1:] {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(raw, first) {
-			t.Errorf("%s differs from %s", f, files[0])
-		}
-	}
-}
