@@ -552,4 +552,3 @@ func TestBenefitDecisionsLoad(t *testing.T) {
 		}
 	}
 }
-

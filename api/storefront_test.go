@@ -354,4 +354,3 @@ func sfHas(list []string, s string) bool {
 	}
 	return false
 }
-
