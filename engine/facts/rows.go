@@ -1,6 +1,7 @@
 package facts
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -51,8 +52,8 @@ func ParseRowsNode(c *Catalog, filename string, n *yaml.Node) (Rows, error) {
 		return nil, ps.err()
 	}
 	given := map[string]pair{} // a test case may merge (<<) another case's tables and override some
-	if !collectRow(n, given) {
-		ps.add(filename, n.Line, "a merge (<<) refers to itself")
+	if err := collectRow(n, given); err != nil {
+		ps.add(filename, err.line, "%s", err.msg)
 		return nil, ps.err()
 	}
 	names := make([]string, 0, len(given))
@@ -102,12 +103,21 @@ func (t *table) parseRow(file string, rn *yaml.Node, ps *problems) map[string]an
 	}
 	before := len(ps.list)
 	given := map[string]pair{}
-	if !collectRow(rn, given) {
-		ps.add(file, rn.Line, "table %s: a merge (<<) refers to itself", t.name)
+	if err := collectRow(rn, given); err != nil {
+		ps.add(file, err.line, "table %s: %s", t.name, err.msg)
 		return nil
 	}
+	cols := make([]pair, 0, len(given))
+	for _, kv := range given {
+		cols = append(cols, kv)
+	}
+	sort.Slice(cols, func(i, j int) bool { // problems in the order they appear
+		a, b := cols[i].key, cols[j].key
+		return a.Line < b.Line || (a.Line == b.Line && (a.Column < b.Column || (a.Column == b.Column && a.Value < b.Value)))
+	})
 	row := make(map[string]any, len(t.columns))
-	for name, kv := range given {
+	for _, kv := range cols {
+		name := kv.key.Value
 		cl, ok := t.byName[name]
 		if !ok {
 			ps.add(file, kv.key.Line, "table %s has no column %q", t.name, name)
@@ -116,6 +126,7 @@ func (t *table) parseRow(file string, rn *yaml.Node, ps *problems) map[string]an
 		v, err := cl.typ.fromNode(kv.value)
 		if err != nil {
 			ps.add(file, kv.value.Line, "%s.%s: %v", t.name, name, err)
+			row[name] = errBadValue
 			continue
 		}
 		row[name] = v
@@ -132,46 +143,63 @@ func (t *table) parseRow(file string, rn *yaml.Node, ps *problems) map[string]an
 	return row
 }
 
-// collectRow gathers a row's columns, following YAML merge keys (<<: *base); own keys win. It
-// reports false for a merge that refers to itself (YAML allows an anchor inside its own node).
-func collectRow(n *yaml.Node, into map[string]pair) bool {
-	return collectMerged(n, into, map[*yaml.Node]bool{})
+// errBadValue marks a column whose value was refused, so that it is not reported missing as well.
+var errBadValue = errors.New("bad value")
+
+// collectRow gathers the keys of a mapping (a row's columns, a document's tables), following YAML
+// merge keys (<<: *base): own keys win, and of several bases the first. A key given twice, a merge of
+// something other than mappings and a merge that refers to itself (YAML allows an anchor inside its
+// own node) are errors.
+func collectRow(n *yaml.Node, into map[string]pair) *nodeError {
+	return (&merger{active: map[*yaml.Node]bool{}, done: map[*yaml.Node]map[string]pair{}}).collect(n, into)
 }
 
-func collectMerged(n *yaml.Node, into map[string]pair, active map[*yaml.Node]bool) bool {
-	if active[n] || len(active) > 64 {
-		return false
+// merger follows merges once per node: aliases can name one base many times over (a merge of ten
+// merges of ten merges ...), which must not cost exponential time.
+type merger struct {
+	active map[*yaml.Node]bool // nodes being collected: meeting one again is a cycle
+	done   map[*yaml.Node]map[string]pair
+}
+
+func (m *merger) collect(n *yaml.Node, into map[string]pair) *nodeError {
+	if m.active[n] || len(m.active) > 64 {
+		return &nodeError{line: n.Line, msg: "a merge (<<) refers to itself"}
 	}
-	active[n] = true
-	defer delete(active, n)
+	m.active[n] = true
+	defer delete(m.active, n)
 	var merged []*yaml.Node
 	for _, kv := range pairs(n) {
-		if kv.key.Tag == "!!merge" || kv.key.Value == "<<" {
+		if isMergeKey(kv.key) {
 			merged = append(merged, kv.value)
 			continue
 		}
+		if prev, dup := into[kv.key.Value]; dup {
+			return &nodeError{line: kv.key.Line, msg: fmt.Sprintf("%q is given twice (first at line %d)", kv.key.Value, prev.key.Line)}
+		}
 		into[kv.key.Value] = kv
 	}
-	for _, m := range merged {
-		bases := []*yaml.Node{m}
-		if m.Kind == yaml.SequenceNode {
-			bases = m.Content
+	for _, value := range merged {
+		bases, err := mergeBases(value)
+		if err != nil {
+			return err
 		}
 		for _, b := range bases {
-			inherited := map[string]pair{}
-			if b = resolveAlias(b); b.Kind == yaml.MappingNode {
-				if !collectMerged(b, inherited, active) {
-					return false
+			inherited, seen := m.done[b]
+			if !seen {
+				inherited = map[string]pair{}
+				if err := m.collect(b, inherited); err != nil {
+					return err
 				}
+				m.done[b] = inherited
 			}
 			for name, kv := range inherited {
-				if _, own := into[name]; !own {
+				if _, set := into[name]; !set {
 					into[name] = kv
 				}
 			}
 		}
 	}
-	return true
+	return nil
 }
 
 func (t *table) fillDefaults(row map[string]any) {

@@ -1,11 +1,14 @@
 package facts_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -58,6 +61,15 @@ func TestParseRowsMergeKeysAndEmptyTables(t *testing.T) {
 	if rs, ok := rows["t_accounts"]; !ok || len(rs) != 0 {
 		t.Fatalf("an empty table must be present and empty, got %v, %v", rs, ok)
 	}
+	// Merges inside a json value follow YAML too: own keys win, then the first base.
+	src = "t_accounts:\n  - {id: A, extra: &j {a: 1, b: {c: 2}}}\n  - {id: B, extra: {<<: [*j, {a: 9, d: 4}], b: 3, \"<<\": 5}}\n"
+	rows, err = facts.ParseRows(c, "m.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rows["t_accounts"][1]["extra"], map[string]any{"a": int64(1), "b": int64(3), "d": int64(4), "<<": int64(5)}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("merged json = %#v, want %#v", got, want)
+	}
 	// A test case's given may merge another case's tables and replace some of them.
 	src = "a: &default\n  t_accounts: [{id: A}]\n  t_orders: [{account_id: A, seq: 1}]\nb:\n  <<: *default\n  t_orders: [{account_id: A, seq: 2}]\n"
 	var doc map[string]yaml.Node
@@ -102,6 +114,24 @@ func TestParseRowsErrors(t *testing.T) {
 		{"json that contains itself", "t_accounts:\n  - {id: A, extra: &e {a: *e}}\n", []string{`f.yaml:2: t_accounts.extra: json value nests too deep`}},
 		{"json aliases that multiply", "t_accounts:\n  - {id: A, extra: {a: &a [1,1,1,1,1,1,1,1,1,1], b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a], c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b], d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c], e: [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]}}\n",
 			[]string{`f.yaml:2: t_accounts.extra: json value nests too deep or repeats too much`}},
+		{"float in an int column", "t_accounts:\n  - {id: A, score: 1.5}\n", []string{`f.yaml:2: t_accounts.score: expected int, got the number 1.5`}},
+		{"int beyond 64 bits", "t_accounts:\n  - {id: A, score: 99999999999999999999}\n", []string{`f.yaml:2: t_accounts.score: expected int`}},
+		{"no year 0 in a date", "t_accounts:\n  - {id: A, opened_on: 0000-01-01}\n", []string{`f.yaml:2: t_accounts.opened_on: "0000-01-01" is not a date: there is no year 0`}},
+		{"timestamp before year 1 in UTC", "t_accounts:\n  - {id: A, seen_at: \"0001-01-01T00:00:00+08:00\"}\n", []string{`f.yaml:2: t_accounts.seen_at: "0001-01-01T00:00:00+08:00" is outside the years 1 to 9999`}},
+		{"timestamp after year 9999 in UTC", "t_accounts:\n  - {id: A, seen_at: \"9999-12-31T23:00:00-08:00\"}\n", []string{`f.yaml:2: t_accounts.seen_at: "9999-12-31T23:00:00-08:00" is outside the years 1 to 9999`}},
+		{"decimal beyond numeric", "t_accounts:\n  - {id: A, balance: \"1" + strings.Repeat("0", 131072) + "\"}\n", []string{`f.yaml:2: t_accounts.balance: "10000`, `has more than 131072 digits before the decimal point`}},
+		{"decimal with too many places", "t_accounts:\n  - {id: A, balance: \"0." + strings.Repeat("0", 16383) + "1\"}\n", []string{`f.yaml:2: t_accounts.balance: "0.000`}},
+		{"exponent beyond the decimal library", "t_accounts:\n  - {id: A, balance: \"1e2000000000\"}\n", []string{`f.yaml:2: t_accounts.balance: "1e2000000000" is not a decimal number`}},
+		{"NUL in text", "t_accounts:\n  - {id: \"A\\0\"}\n", []string{`f.yaml:2: t_accounts.id: text cannot contain a NUL character`}},
+		{"NUL in text[]", "t_accounts:\n  - {id: A, tags: [\"\\0\"]}\n", []string{`f.yaml:2: t_accounts.tags: element 0: text cannot contain a NUL character`}},
+		{"NUL in json", "t_accounts:\n  - {id: A, extra: {k: [\"\\0\"]}}\n", []string{`f.yaml:2: t_accounts.extra: line 2: text cannot contain a NUL character`}},
+		{"NUL in a json key", "t_accounts:\n  - {id: A, extra: {\"\\0\": 1}}\n", []string{`f.yaml:2: t_accounts.extra: line 2: key: text cannot contain a NUL character`}},
+		{"column given twice", "t_accounts:\n  - id: A\n    tier: gold\n    tier: silver\n", []string{`f.yaml:4: table t_accounts: "tier" is given twice (first at line 3)`}},
+		{"table given twice", "t_accounts:\n  - {id: A}\nt_orders: []\nt_accounts:\n  - {id: B}\n", []string{`f.yaml:4: "t_accounts" is given twice (first at line 1)`}},
+		{"a quoted << is a column name, not a merge", "t_orders:\n  - &x {account_id: A, seq: 1}\n  - {\"<<\": *x, seq: 2}\n", []string{`f.yaml:3: table t_orders has no column "<<"`}},
+		{"a merge of a scalar", "t_orders:\n  - {<<: A, seq: 2}\n", []string{`f.yaml:2: table t_orders: a merge (<<) takes a mapping or a list of mappings, got the string "A"`}},
+		{"a merge of a list holding a scalar", "t_orders:\n  - &x {account_id: A, seq: 1}\n  - {<<: [*x, 5], seq: 2}\n", []string{`f.yaml:3: table t_orders: a merge (<<) takes a mapping or a list of mappings, got the integer 5`}},
+		{"a json merge of a scalar", "t_accounts:\n  - {id: A, extra: {<<: 1}}\n", []string{`f.yaml:2: t_accounts.extra: line 2: a merge (<<) takes a mapping`}},
 		{"every problem at once", "t_accounts:\n  - {id: A, balance: 1.5}\n  - {id: B, score: x}\nnope: []\n",
 			[]string{`f.yaml:2: t_accounts.balance`, `f.yaml:3: t_accounts.score`, `f.yaml:4: unknown table "nope"`}},
 	}
@@ -117,6 +147,42 @@ func TestParseRowsErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestParseRowsMergesOfMerges: aliases can name one base exponentially often (ten merges of ten
+// merges of ...); each base must be followed once.
+func TestParseRowsMergesOfMerges(t *testing.T) {
+	c := testCatalog(t)
+	var b strings.Builder
+	b.WriteString("bases:\n  - &l0 {account_id: A, note: deep}\n")
+	for i := 1; i <= 30; i++ {
+		fmt.Fprintf(&b, "  - &l%d {<<: [%s]}\n", i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*l%d, ", i-1), 10), ", "))
+	}
+	b.WriteString("given:\n  t_orders:\n    - {<<: *l30, seq: 1}\n")
+	var doc struct {
+		Given yaml.Node `yaml:"given"`
+	}
+	if err := yaml.Unmarshal([]byte(b.String()), &doc); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var rows facts.Rows
+	var err error
+	go func() {
+		defer close(done)
+		rows, err = facts.ParseRowsNode(c, "tests.yaml", &doc.Given)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("ParseRowsNode follows merges of merges exponentially")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rows["t_orders"][0]; r["account_id"] != "A" || r["note"] != "deep" || r["seq"] != int64(1) {
+		t.Fatalf("row = %v", r)
 	}
 }
 
@@ -184,11 +250,73 @@ func FuzzParseRows(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rows, err := facts.ParseRows(c, "fuzz.yaml", data)
 		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.yaml") {
+				t.Fatalf("an error that does not start with the file name: %v", err)
+			}
 			return
 		}
 		// Whatever parses must be accepted by the memory store as it is.
 		if _, err := facts.NewMemory(c, rows); err != nil && !strings.Contains(err.Error(), "given twice") {
 			t.Fatalf("parsed rows rejected by NewMemory: %v", err)
 		}
+		// Canonical rows written out again parse to the same rows.
+		again, err := facts.ParseRows(c, "again.yaml", rowsYAML(t, rows))
+		if err != nil {
+			t.Fatalf("canonical rows do not parse again: %v\n%s", err, rowsYAML(t, rows))
+		}
+		if !reflect.DeepEqual(again, rows) {
+			t.Fatalf("canonical rows parse again differently:\n%#v\n%#v", rows, again)
+		}
 	})
+}
+
+// rowsYAML writes rows as JSON with every non-ASCII character escaped: a YAML document that means
+// exactly the same values (YAML is a superset of JSON, and the escapes keep characters that YAML
+// reads as line breaks or refuses unescaped, such as U+0085, out of the text).
+func rowsYAML(t *testing.T, rows facts.Rows) []byte {
+	t.Helper()
+	raw, err := json.Marshal(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, r := range string(raw) {
+		switch {
+		case r < 0x7f:
+			b.WriteRune(r)
+		case r <= 0xffff:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			fmt.Fprintf(&b, "\\U%08x", r)
+		}
+	}
+	return []byte(b.String())
+}
+
+func TestRowsRoundTrip(t *testing.T) {
+	c := testCatalog(t)
+	tests := []struct {
+		name string
+		src  string
+	}{
+		{"every type", "t_accounts:\n  - {id: A1, tier: gold, score: 7, balance: \"500.00\", opened_on: 2025-03-01, seen_at: \"2025-06-07T12:00:00+08:00\", tags: [b, a], extra: {n: 1, f: 1.5, s: x}}\n"},
+		{"defaults and explicit nulls", "t_accounts:\n  - {id: A2}\n  - {id: A3, tier: null, extra: null}\n"},
+		{"characters YAML treats specially", "t_accounts:\n  - {id: \"\\x85\\u2028\\U0001F600\\t<&>\", tier: \"true\", tags: [\"~\", \"<<\", \"2025-03-01\"], extra: {\"<<\": {\"\\x7f\": \"0x1F\"}}}\n"},
+		{"an empty table", "t_orders: []\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, err := facts.ParseRows(c, "f.yaml", []byte(tc.src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, err := facts.ParseRows(c, "again.yaml", rowsYAML(t, rows))
+			if err != nil {
+				t.Fatalf("%v\n%s", err, rowsYAML(t, rows))
+			}
+			if !reflect.DeepEqual(again, rows) {
+				t.Fatalf("round trip changed the rows:\n%#v\n%#v", rows, again)
+			}
+		})
+	}
 }

@@ -126,7 +126,7 @@ func (c *Catalog) resolve(l Lookup) (*provider, error) {
 // equal any stored value (NULL, or a value of another type): the lookup then matches nothing.
 func keyValue(cl *column, v any) (any, bool) {
 	if s, isString := v.(string); isString && cl.typ == typeText {
-		return s, true
+		return s, checkText(s) == nil // no stored text holds NUL or invalid UTF-8
 	}
 	cv, err := cl.typ.coerce(v)
 	if err != nil || cv == nil {

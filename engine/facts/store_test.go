@@ -230,6 +230,14 @@ func TestNewMemoryAcceptsRowsBuiltInCode(t *testing.T) {
 		{"t_accounts": {{"id": "x", "balance": 0.1}}},
 		{"t_accounts": {{"id": "x"}, {"id": "x"}}},
 		{"t_accounts": {{"tier": "gold"}}},
+		{"t_accounts": {{"id": "x\x00"}}},                                          // PostgreSQL text cannot hold NUL
+		{"t_accounts": {{"id": "x", "tier": "\xff"}}},                              // nor invalid UTF-8
+		{"t_accounts": {{"id": "x", "tags": []string{"a\x00"}}}},                   // in a text[] either
+		{"t_accounts": {{"id": "x", "extra": json.RawMessage(`{"k": "\u0000"}`)}}}, // nor in json
+		{"t_accounts": {{"id": "x", "balance": decimal.New(1, 131072)}}},           // beyond numeric
+		{"t_accounts": {{"id": "x", "extra": map[string]any{"n": decimal.New(1, 131072)}}}},
+		{"t_accounts": {{"id": "x", "seen_at": time.Date(0, 12, 31, 23, 0, 0, 0, time.UTC)}}}, // no year 0
+		{"t_accounts": {{"id": "x", "opened_on": time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}}},
 	} {
 		if _, err := facts.NewMemory(c, bad); err == nil {
 			t.Errorf("NewMemory(%v) accepted bad rows", bad)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 	"gopkg.in/yaml.v3"
@@ -79,7 +80,19 @@ func parseTimestamp(s string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 timestamp with an offset (2025-06-07T12:00:00+08:00)", s)
 	}
+	if err := checkTimestamp(t); err != nil {
+		return time.Time{}, fmt.Errorf("%q %w", s, err)
+	}
 	return t, nil
+}
+
+// checkTimestamp keeps timestamps to years 1..9999 in UTC: the canonical RFC 3339 form cannot write
+// other years, and PostgreSQL has no year 0.
+func checkTimestamp(t time.Time) error {
+	if y := t.UTC().Round(time.Microsecond).Year(); y < 1 || y > 9999 {
+		return errors.New("is outside the years 1 to 9999 (in UTC)")
+	}
+	return nil
 }
 
 func parseDate(s string) (time.Time, error) {
@@ -87,15 +100,51 @@ func parseDate(s string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%q is not a date (YYYY-MM-DD)", s)
 	}
+	if t.Year() < 1 {
+		return time.Time{}, fmt.Errorf("%q is not a date: there is no year 0", s)
+	}
 	return t, nil
 }
+
+// PostgreSQL's numeric holds at most this many digits before the decimal point and after it.
+const (
+	maxDecimalIntegerDigits  = 131072
+	maxDecimalFractionDigits = 16383
+)
 
 func parseDecimal(s string) (decimal.Decimal, error) {
 	d, err := decimal.NewFromString(strings.TrimSpace(s))
 	if err != nil || strings.TrimSpace(s) == "" {
-		return decimal.Decimal{}, fmt.Errorf("%q is not a decimal number", s)
+		return decimal.Decimal{}, fmt.Errorf("%.40q is not a decimal number", s)
+	}
+	if err := checkDecimal(d); err != nil {
+		return decimal.Decimal{}, fmt.Errorf("%.40q %w", s, err)
 	}
 	return d, nil
+}
+
+// checkDecimal refuses what PostgreSQL's numeric cannot hold, so that both stores accept the same values.
+func checkDecimal(d decimal.Decimal) error {
+	exp := int64(d.Exponent())
+	if exp < -maxDecimalFractionDigits {
+		return fmt.Errorf("has more than %d digits after the decimal point", maxDecimalFractionDigits)
+	}
+	coef := d.Coefficient()
+	if int64(len(coef.Abs(coef).Text(10)))+exp > maxDecimalIntegerDigits {
+		return fmt.Errorf("has more than %d digits before the decimal point", maxDecimalIntegerDigits)
+	}
+	return nil
+}
+
+// checkText refuses strings PostgreSQL cannot store in text: a NUL byte or invalid UTF-8.
+func checkText(s string) error {
+	if strings.IndexByte(s, 0) >= 0 {
+		return errors.New("text cannot contain a NUL character")
+	}
+	if !utf8.ValidString(s) {
+		return errors.New("text is not valid UTF-8")
+	}
+	return nil
 }
 
 // jsonNumber is the canonical form of a number inside a json column: an int64 when the value is a
@@ -145,6 +194,9 @@ func (t colType) fromNode(n *yaml.Node) (any, error) {
 	case typeText:
 		if tag == "!!bool" {
 			return nil, fmt.Errorf("expected text, got the boolean %s (quote it to mean text)", n.Value)
+		}
+		if err := checkText(n.Value); err != nil {
+			return nil, err
 		}
 		return n.Value, nil
 	case typeInt:
@@ -214,16 +266,43 @@ func jsonFromNode(n *yaml.Node, depth int, budget *int) (any, error) {
 	switch n.Kind {
 	case yaml.MappingNode:
 		out := make(map[string]any, len(n.Content)/2)
+		var merged []*yaml.Node
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := resolveAlias(n.Content[i])
 			if k.Kind != yaml.ScalarNode {
 				return nil, fmt.Errorf("line %d: object keys must be scalars", k.Line)
+			}
+			if isMergeKey(k) {
+				merged = append(merged, n.Content[i+1])
+				continue
+			}
+			if err := checkText(k.Value); err != nil {
+				return nil, fmt.Errorf("line %d: key: %w", k.Line, err)
 			}
 			v, err := jsonFromNode(n.Content[i+1], depth+1, budget)
 			if err != nil {
 				return nil, err
 			}
 			out[k.Value] = v
+		}
+		// A merge (<<: *base) adds the keys of its mappings that the object does not set itself; of
+		// several, the first wins, as in YAML.
+		for _, m := range merged {
+			bases, nerr := mergeBases(m)
+			if nerr != nil {
+				return nil, nerr
+			}
+			for _, b := range bases {
+				v, err := jsonFromNode(b, depth+1, budget)
+				if err != nil {
+					return nil, err
+				}
+				for k, e := range v.(map[string]any) {
+					if _, set := out[k]; !set {
+						out[k] = e
+					}
+				}
+			}
 		}
 		return out, nil
 	case yaml.SequenceNode:
@@ -257,14 +336,45 @@ func jsonFromNode(n *yaml.Node, depth int, budget *int) (any, error) {
 		case "!!float":
 			d, err := parseDecimal(n.Value)
 			if err != nil {
-				return nil, fmt.Errorf("%s cannot be stored in json (only finite numbers)", n.Value)
+				return nil, fmt.Errorf("%.40s cannot be stored in json (only finite numbers that PostgreSQL's numeric holds)", n.Value)
 			}
 			return jsonNumber(d), nil
 		default:
+			if err := checkText(n.Value); err != nil {
+				return nil, fmt.Errorf("line %d: %w", n.Line, err)
+			}
 			return n.Value, nil
 		}
 	}
 	return nil, fmt.Errorf("unsupported YAML value %s", describeNode(n))
+}
+
+// isMergeKey reports a YAML merge key: a plain <<, not the quoted string "<<".
+func isMergeKey(k *yaml.Node) bool { return k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" }
+
+// nodeError is a problem at one line of a YAML document.
+type nodeError struct {
+	line int
+	msg  string
+}
+
+func (e *nodeError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }
+
+// mergeBases returns the mappings a merge key names: one mapping or a list of them.
+func mergeBases(v *yaml.Node) ([]*yaml.Node, *nodeError) {
+	v = resolveAlias(v)
+	list := []*yaml.Node{v}
+	if v.Kind == yaml.SequenceNode {
+		list = v.Content
+	}
+	bases := make([]*yaml.Node, 0, len(list))
+	for _, b := range list {
+		if b = resolveAlias(b); b.Kind != yaml.MappingNode {
+			return nil, &nodeError{line: b.Line, msg: "a merge (<<) takes a mapping or a list of mappings, got " + describeNode(b)}
+		}
+		bases = append(bases, b)
+	}
+	return bases, nil
 }
 
 func resolveAlias(n *yaml.Node) *yaml.Node {
@@ -310,6 +420,9 @@ func (t colType) coerce(v any) (any, error) {
 	case typeText:
 		switch x := v.(type) {
 		case string:
+			if err := checkText(x); err != nil {
+				return nil, err
+			}
 			return x, nil
 		case json.Number:
 			return x.String(), nil
@@ -354,12 +467,15 @@ func (t colType) coerce(v any) (any, error) {
 			}
 			return d.String(), nil
 		case decimal.Decimal:
+			if err := checkDecimal(x); err != nil {
+				return nil, fmt.Errorf("%.40s %w", x.String(), err)
+			}
 			return x.String(), nil
 		case *decimal.Decimal:
 			if x == nil {
 				return nil, nil
 			}
-			return x.String(), nil
+			return typeDecimal.coerce(*x)
 		case float32, float64:
 			return nil, fmt.Errorf("the float %v is not exact: give decimals as strings", x)
 		}
@@ -375,6 +491,9 @@ func (t colType) coerce(v any) (any, error) {
 			}
 			return d.Format(dateLayout), nil
 		case time.Time:
+			if x.Year() < 1 || x.Year() > 9999 {
+				return nil, fmt.Errorf("the date %s is outside the years 1 to 9999", x.Format(dateLayout))
+			}
 			return x.Format(dateLayout), nil
 		}
 	case typeTimestamp:
@@ -386,6 +505,9 @@ func (t colType) coerce(v any) (any, error) {
 			}
 			return formatTimestamp(ts), nil
 		case time.Time:
+			if err := checkTimestamp(x); err != nil {
+				return nil, fmt.Errorf("the time %s %w", x, err)
+			}
 			return formatTimestamp(x), nil
 		}
 	case typeTextArray:
@@ -393,6 +515,9 @@ func (t colType) coerce(v any) (any, error) {
 		case []string:
 			out := make([]any, len(x))
 			for i, s := range x {
+				if err := checkText(s); err != nil {
+					return nil, fmt.Errorf("element %d: %w", i, err)
+				}
 				out[i] = s
 			}
 			return out, nil
@@ -402,6 +527,9 @@ func (t colType) coerce(v any) (any, error) {
 				s, ok := e.(string)
 				if !ok {
 					return nil, fmt.Errorf("element %d: expected text, got %T", i, e)
+				}
+				if err := checkText(s); err != nil {
+					return nil, fmt.Errorf("element %d: %w", i, err)
 				}
 				out[i] = s
 			}
@@ -446,7 +574,12 @@ func asInt64(v any) (int64, bool) {
 // canonicalJSON converts a decoded JSON-like Go value to the canonical json form.
 func canonicalJSON(v any) (any, error) {
 	switch x := v.(type) {
-	case nil, bool, string:
+	case nil, bool:
+		return x, nil
+	case string:
+		if err := checkText(x); err != nil {
+			return nil, err
+		}
 		return x, nil
 	case json.RawMessage:
 		return decodeJSON(x)
@@ -459,6 +592,9 @@ func canonicalJSON(v any) (any, error) {
 		}
 		return jsonNumber(d), nil
 	case decimal.Decimal:
+		if err := checkDecimal(x); err != nil {
+			return nil, fmt.Errorf("%.40s %w", x.String(), err)
+		}
 		return jsonNumber(x), nil
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
@@ -470,6 +606,9 @@ func canonicalJSON(v any) (any, error) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
+			if err := checkText(k); err != nil {
+				return nil, fmt.Errorf("key: %w", err)
+			}
 			c, err := canonicalJSON(e)
 			if err != nil {
 				return nil, err
@@ -490,6 +629,9 @@ func canonicalJSON(v any) (any, error) {
 	case []string:
 		out := make([]any, len(x))
 		for i, s := range x {
+			if err := checkText(s); err != nil {
+				return nil, err
+			}
 			out[i] = s
 		}
 		return out, nil
