@@ -206,14 +206,18 @@ func (c *Catalog) parseTable(file string, key, n *yaml.Node, ps *problems) {
 		}
 		ps.add(file, line, "table %s: primary_key is required", name)
 	}
+	pkSeen := map[string]bool{}
 	for _, col := range t.pk {
 		cl, ok := t.byName[col]
 		switch {
+		case pkSeen[col]:
+			ps.add(file, pkNode.Line, "table %s: primary_key lists column %s twice", name, col)
 		case !ok:
 			ps.add(file, pkNode.Line, "table %s: primary_key column %s is not declared", name, col)
 		case !cl.typ.keyable():
 			ps.add(file, pkNode.Line, "table %s: primary_key column %s is %s, which cannot be a key", name, col, cl.typ)
 		}
+		pkSeen[col] = true
 	}
 	c.tables[name] = t
 }

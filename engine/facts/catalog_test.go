@@ -89,6 +89,36 @@ func TestLoadCatalogErrors(t *testing.T) {
 			want:  []string{`x.yaml:3: table a: primary_key column nope is not declared`},
 		},
 		{
+			name:  "primary key listing a column twice",
+			files: map[string]string{"x.yaml": "tables:\n  a:\n    primary_key: [id, id]\n    columns:\n      id: {type: text}\n"},
+			want:  []string{`x.yaml:3: table a: primary_key lists column id twice`},
+		},
+		{
+			name:  "primary key on a json column",
+			files: map[string]string{"x.yaml": "tables:\n  a:\n    primary_key: [doc]\n    columns:\n      doc: {type: json}\n"},
+			want:  []string{`x.yaml:3: table a: primary_key column doc is json, which cannot be a key`},
+		},
+		{
+			name:  "int default that is not an integer",
+			files: map[string]string{"x.yaml": "tables:\n  a:\n    primary_key: [id]\n    columns:\n      id: {type: text}\n      n: {type: int, default: \"0\"}\n"},
+			want:  []string{`x.yaml:6: table a: column n: default: expected int, got the string "0"`},
+		},
+		{
+			name:  "date default that is not a date",
+			files: map[string]string{"x.yaml": "tables:\n  a:\n    primary_key: [id]\n    columns:\n      id: {type: text}\n      d: {type: date, default: 2025-02-30}\n"},
+			want:  []string{`x.yaml:6: table a: column d: default: "2025-02-30" is not a date`},
+		},
+		{
+			name:  "text[] default that is not a list",
+			files: map[string]string{"x.yaml": "tables:\n  a:\n    primary_key: [id]\n    columns:\n      id: {type: text}\n      tags: {type: \"text[]\", default: \"{}\"}\n"},
+			want:  []string{`x.yaml:6: table a: column tags: default: expected a list of text`},
+		},
+		{
+			name:  "column without a type",
+			files: map[string]string{"x.yaml": "tables:\n  a:\n    primary_key: [id]\n    columns:\n      id: {type: text}\n      n: {default: 1}\n"},
+			want:  []string{`x.yaml:6: table a: column n: type is required`},
+		},
+		{
 			name:  "provider naming an unknown table",
 			files: map[string]string{"x.yaml": good, "y.yaml": "providers:\n  b.all:\n    table: b\n    by: [id]\n"},
 			want:  []string{`y.yaml:3: provider b.all: unknown table "b"`},

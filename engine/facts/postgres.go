@@ -137,6 +137,7 @@ func (p *Postgres) load(ctx context.Context, q batcher, lookups []Lookup) (Facts
 	out := make(Facts, len(lookups))
 	batch := &pgx.Batch{}
 	queued := make([]*pgProvider, len(lookups)) // nil: the key matches nothing, no query
+	lists := make([][]any, len(lookups))
 	for i := range lookups {
 		l := &lookups[i]
 		pp, ok := p.stmts[l.Provider]
@@ -169,7 +170,7 @@ func (p *Postgres) load(ctx context.Context, q batcher, lookups []Lookup) (Facts
 				res.Close()
 				return nil, classify(fmt.Errorf("facts: %s (%s): %w", lookups[i].Name, pp.Name, err))
 			}
-			out[lookups[i].Name] = list
+			lists[i] = list
 		}
 		if err := res.Close(); err != nil {
 			return nil, classify(fmt.Errorf("facts: load: %w", err))
@@ -177,15 +178,17 @@ func (p *Postgres) load(ctx context.Context, q batcher, lookups []Lookup) (Facts
 	}
 	for i := range lookups {
 		l := &lookups[i]
-		pp := p.stmts[l.Provider]
-		rows, _ := out[l.Name].([]any)
-		if pp.One {
+		rows := lists[i]
+		switch {
+		case p.stmts[l.Provider].One:
 			if len(rows) == 0 {
 				return nil, &NotFoundError{Provider: l.Provider, Field: l.Field, Key: l.Key}
 			}
 			out[l.Name] = rows[0]
-		} else if rows == nil {
+		case rows == nil:
 			out[l.Name] = emptyRows
+		default:
+			out[l.Name] = rows
 		}
 	}
 	return out, nil
@@ -363,22 +366,44 @@ func (p *Postgres) Commit(ctx context.Context, locks []string, fn func(ctx conte
 			_ = tx.Rollback(rctx)
 		}
 	}()
-	if len(keys) > 0 {
-		b := &pgx.Batch{}
-		for _, k := range keys {
-			b.Queue("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", k)
-		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return classify(fmt.Errorf("facts: take locks %v: %w", keys, err))
-		}
+	now, err := lockAndNow(ctx, tx, keys)
+	if err != nil {
+		return err
 	}
-	if err := fn(ctx, &pgTx{p: p, tx: tx}); err != nil {
+	if err := fn(ctx, &pgTx{p: p, tx: tx, now: now}); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return classify(fmt.Errorf("facts: commit: %w", err))
 	}
 	return nil
+}
+
+// lockAndNow takes the advisory locks and then reads the clock, in one round trip. The commit's
+// created_at is that reading, not now() (when the transaction began, before it waited for the
+// locks), so that on one key created_at follows the order in which commits happen, as in Memory.
+func lockAndNow(ctx context.Context, tx pgx.Tx, keys []string) (time.Time, error) {
+	b := &pgx.Batch{}
+	for _, k := range keys {
+		b.Queue("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", k)
+	}
+	b.Queue("SELECT clock_timestamp()")
+	res := tx.SendBatch(ctx, b)
+	for range keys {
+		if _, err := res.Exec(); err != nil {
+			res.Close()
+			return time.Time{}, classify(fmt.Errorf("facts: take locks %v: %w", keys, err))
+		}
+	}
+	var now time.Time
+	if err := res.QueryRow().Scan(&now); err != nil {
+		res.Close()
+		return time.Time{}, classify(fmt.Errorf("facts: read the clock: %w", err))
+	}
+	if err := res.Close(); err != nil {
+		return time.Time{}, classify(fmt.Errorf("facts: take locks %v: %w", keys, err))
+	}
+	return now, nil
 }
 
 func sortedUnique(in []string) []string {
@@ -395,8 +420,9 @@ func sortedUnique(in []string) []string {
 }
 
 type pgTx struct {
-	p  *Postgres
-	tx pgx.Tx
+	p   *Postgres
+	tx  pgx.Tx
+	now time.Time // the commit's created_at, read once its locks were held
 }
 
 func (t *pgTx) Load(ctx context.Context, lookups []Lookup) (Facts, error) {
@@ -429,10 +455,10 @@ func (t *pgTx) SaveCommit(ctx context.Context, rec CommitRecord, entries []Ledge
 		answer = rec.Answer
 	}
 	b.Queue(`INSERT INTO commits (decision, idempotency_key, request_hash, decision_id, answer, created_at)
-		VALUES ($1, $2, $3, $4, $5, now())`, rec.Decision, rec.IdempotencyKey, rec.RequestHash, rec.DecisionID, answer)
+		VALUES ($1, $2, $3, $4, $5, $6)`, rec.Decision, rec.IdempotencyKey, rec.RequestHash, rec.DecisionID, answer, t.now)
 	for _, e := range entries {
 		b.Queue(`INSERT INTO ledger_entries (decision_id, key, amount, decision, idempotency_key, created_at)
-			VALUES ($1, $2, $3, $4, $5, now())`, rec.DecisionID, e.Key, e.Amount, rec.Decision, rec.IdempotencyKey)
+			VALUES ($1, $2, $3, $4, $5, $6)`, rec.DecisionID, e.Key, e.Amount, rec.Decision, rec.IdempotencyKey, t.now)
 	}
 	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return classify(fmt.Errorf("facts: save commit %s/%s: %w", rec.Decision, rec.IdempotencyKey, err))
@@ -548,8 +574,9 @@ func (p *Postgres) write(ctx context.Context, canon Rows, clear func(context.Con
 	return nil
 }
 
-// copyRows inserts rows with COPY. A column that is NULL in every row is left out, so the
-// migration's default (such as created_at's now()) applies.
+// copyRows inserts rows with COPY. A column without a catalog default that is NULL in every row is
+// left out, so the migration's default (such as created_at's now()) applies; a column with one is
+// NULL only where a row says so, and must stay NULL.
 func copyRows(ctx context.Context, tx pgx.Tx, t *table, rows []map[string]any) error {
 	if len(rows) == 0 {
 		return nil
@@ -557,7 +584,7 @@ func copyRows(ctx context.Context, tx pgx.Tx, t *table, rows []map[string]any) e
 	var cols []*column
 	for _, cl := range t.columns {
 		for _, r := range rows {
-			if r[cl.name] != nil {
+			if r[cl.name] != nil || cl.hasDefault {
 				cols = append(cols, cl)
 				break
 			}

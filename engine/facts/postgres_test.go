@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/fstest"
@@ -272,7 +273,7 @@ func TestMigrationsMatchTheCatalog(t *testing.T) {
 				t.Errorf("%s.%s: declared %s in the catalog but missing in the migration", table, col.Name, col.Type)
 				continue
 			}
-			if got.udt != udt[col.Type] {
+			if got.udt != udt[col.Type] && !(col.Type == "int" && got.udt == "int4") { // integer columns scan as int64 too
 				t.Errorf("%s.%s: the catalog says %s (%s) but the migration creates %s", table, col.Name, col.Type, col.SQLType, got.udt)
 				continue
 			}
@@ -406,5 +407,81 @@ func benchLoad(b *testing.B, s facts.Store) {
 		if _, err := s.Load(ctx, lookups); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+type holdKey struct{}
+
+// holdingTracer stops the first batch sent under a context carrying holdKey (a commit's locks)
+// until release is closed, after telling held.
+type holdingTracer struct {
+	once          sync.Once
+	held, release chan struct{}
+}
+
+func (h *holdingTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	if ctx.Value(holdKey{}) != nil {
+		h.once.Do(func() { close(h.held); <-h.release })
+	}
+	return ctx
+}
+func (h *holdingTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	return ctx
+}
+func (h *holdingTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData)     {}
+func (h *holdingTracer) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (h *holdingTracer) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
+
+// TestCommitTimesFollowCommitOrder: a commit that began its transaction first but took the lock
+// second gets the later created_at, so ledger.usage lists entries in the order they were committed.
+func TestCommitTimesFollowCommitOrder(t *testing.T) {
+	c := testCatalog(t)
+	ctx := context.Background()
+	h := &holdingTracer{held: make(chan struct{}), release: make(chan struct{})}
+	pg, err := facts.OpenPostgresWith(ctx, typedDatabase(t), c, func(cfg *pgxpool.Config) { cfg.ConnConfig.Tracer = h })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	save := func(ctx context.Context, id string) error {
+		return pg.Commit(ctx, []string{"limit:K"}, func(ctx context.Context, tx facts.Tx) error {
+			return tx.SaveCommit(ctx, facts.CommitRecord{Decision: "test.order", IdempotencyKey: id, RequestHash: "h", DecisionID: id},
+				[]facts.LedgerEntry{{Key: "limit:K", Amount: decimal.NewFromInt(1)}})
+		})
+	}
+	late := make(chan error, 1)
+	go func() { late <- save(context.WithValue(ctx, holdKey{}, true), "began-first") }()
+	<-h.held // its transaction has begun; its locks are not taken yet
+	time.Sleep(20 * time.Millisecond)
+	if err := save(ctx, "committed-first"); err != nil {
+		t.Fatal(err)
+	}
+	close(h.release)
+	if err := <-late; err != nil {
+		t.Fatal(err)
+	}
+	f, err := pg.Load(ctx, usage("limit:K"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(f["usage"], "decision_id"); !slices.Equal(got, []string{"committed-first", "began-first"}) {
+		t.Fatalf("ledger.usage order = %v, want the commit order", got)
+	}
+	err = pg.Commit(ctx, nil, func(ctx context.Context, tx facts.Tx) error {
+		a, err := tx.FindCommit(ctx, "test.order", "committed-first")
+		if err != nil {
+			return err
+		}
+		b, err := tx.FindCommit(ctx, "test.order", "began-first")
+		if err != nil {
+			return err
+		}
+		if !b.CreatedAt.After(a.CreatedAt) {
+			t.Errorf("commit times %v then %v do not follow the commit order", a.CreatedAt, b.CreatedAt)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -432,3 +432,46 @@ func TestLocksNeverDeadlock(t *testing.T) {
 		})
 	}
 }
+
+// TestStoresAgreeAtTheEdges: lookups and rows at the edges give the same answer from both stores.
+func TestStoresAgreeAtTheEdges(t *testing.T) {
+	c := testCatalog(t)
+	rows := typedRows(t, c)
+	rows["t_flags"] = []map[string]any{{"id": "F1", "label": nil}} // NULL in every row: no column to leave out
+	stores := map[string]facts.Store{"memory": memoryStore(t, c, rows), "postgres": postgresStore(t, c, rows)}
+	one := func(name, provider string, key map[string]any) facts.Lookup {
+		return facts.Lookup{Name: name, Provider: provider, Key: key}
+	}
+	tests := []struct {
+		name    string
+		lookups []facts.Lookup
+		want    facts.Facts // nil: want a *NotFoundError
+	}{
+		{"an explicit null stays null where the catalog has a default",
+			[]facts.Lookup{one("f1", "t.flag", map[string]any{"id": "F1"})}, facts.Facts{"f1": map[string]any{"id": "F1", "label": nil}}},
+		{"a name used twice answers the last lookup",
+			[]facts.Lookup{one("x", "t.order", map[string]any{"account_id": "A1", "seq": 1}), one("x", "t.order", map[string]any{"account_id": "A1", "seq": 2})},
+			facts.Facts{"x": map[string]any{"account_id": "A1", "seq": int64(2), "amount": "9.5", "placed_at": nil, "note": "B"}}},
+		{"a key holding NUL matches nothing", []facts.Lookup{one("x", "t.account", map[string]any{"id": "A1\x00"})}, nil},
+		{"a key of invalid UTF-8 matches nothing", []facts.Lookup{one("x", "t.orders", map[string]any{"account_id": "A1\xff"})}, facts.Facts{"x": []any{}}},
+		{"a composite key holding NUL matches nothing", []facts.Lookup{one("x", "t.order", map[string]any{"account_id": "A1\x003", "seq": 3})}, nil},
+		{"a date key of year 0 matches nothing", []facts.Lookup{one("x", "t.accounts_by_day", map[string]any{"opened_on": "0000-01-01"})}, facts.Facts{"x": []any{}}},
+		{"no lookups", nil, facts.Facts{}},
+	}
+	for _, tc := range tests {
+		for name, s := range stores {
+			got, err := s.Load(context.Background(), tc.lookups)
+			if tc.want == nil {
+				if !errors.Is(err, facts.ErrNotFound) {
+					t.Errorf("%s: %s: want fact_not_found, got %v, %v", tc.name, name, got, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Errorf("%s: %s: %v", tc.name, name, err)
+			} else if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%s: %s:\n got %#v\nwant %#v", tc.name, name, got, tc.want)
+			}
+		}
+	}
+}

@@ -17,3 +17,7 @@ CREATE TABLE t_orders (
     note text,
     PRIMARY KEY (account_id, seq)
 );
+CREATE TABLE t_flags (
+    id text PRIMARY KEY,
+    label text DEFAULT 'none'
+);
