@@ -271,7 +271,7 @@ fh_persons:
 func lecturerPolicyDir(t testing.TB) string {
 	t.Helper()
 	dst := t.TempDir()
-	for _, dir := range []string{"policies/mdf", "policies/fh", "rules/mdf", "rules/fh", "rules/calendar"} {
+	for _, dir := range []string{"policies/_lib", "policies/mdf", "policies/fh", "rules/mdf", "rules/fh", "rules/calendar"} {
 		src := filepath.Join("..", filepath.FromSlash(dir))
 		err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
 			if err != nil {
