@@ -64,8 +64,8 @@ func openPostgres(ctx context.Context, url string, c *Catalog, configure func(*p
 
 func quoteIdent(s string) string { return pgx.Identifier{s}.Sanitize() }
 
-// selectSQL reads a provider's rows: every column listed, equality on by, ordered like Memory (text
-// byte-wise, NULLs last).
+// selectSQL reads a provider's rows: every column listed, equality on by (parameters cast to the
+// catalog types), ordered like Memory (text byte-wise, NULLs last).
 func selectSQL(p *provider) string {
 	var b strings.Builder
 	b.WriteString("SELECT ")
@@ -83,7 +83,9 @@ func selectSQL(p *provider) string {
 		} else {
 			b.WriteString(" AND ")
 		}
-		fmt.Fprintf(&b, "%s = $%d", quoteIdent(cl.name), i+1)
+		// The parameter has the catalog's type whatever the column's: an integer column compared with
+		// a bigint key beyond its range matches nothing instead of failing to encode the key.
+		fmt.Fprintf(&b, "%s = $%d::%s", quoteIdent(cl.name), i+1, cl.typ.sqlType())
 	}
 	b.WriteString(" ORDER BY ")
 	for i, cl := range p.orderBy {

@@ -485,3 +485,54 @@ func TestCommitTimesFollowCommitOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestIntegerColumnKeys: a migration may create an int column as integer; a key beyond its range
+// matches nothing in both stores instead of failing in PostgreSQL.
+func TestIntegerColumnKeys(t *testing.T) {
+	c, err := facts.LoadCatalog(fstest.MapFS{"x.yaml": {Data: []byte("tables:\n  t_small:\n    primary_key: [id]\n    columns:\n      id: {type: int}\n      n: {type: int}\nproviders:\n  t.small:\n    table: t_small\n    by: [n]\n")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	url := pgtest.New(t)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE TABLE t_small (id integer PRIMARY KEY, n integer)"); err != nil {
+		t.Fatal(err)
+	}
+	pg, err := facts.OpenPostgres(ctx, url, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	rows := facts.Rows{"t_small": {{"id": 1, "n": 5}, {"id": 2, "n": -5}}}
+	if err := pg.Seed(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	stores := map[string]facts.Store{"memory": memoryStore(t, c, rows), "postgres": pg}
+	tests := []struct {
+		name string
+		key  any
+		want []string
+	}{
+		{"in range", 5, []string{"1"}},
+		{"negative, as text", "-5", []string{"2"}},
+		{"beyond integer", int64(1) << 40, nil},
+		{"beyond bigint, as text", "99999999999999999999", nil},
+	}
+	for _, tc := range tests {
+		for name, s := range stores {
+			f, err := s.Load(ctx, []facts.Lookup{{Name: "x", Provider: "t.small", Key: map[string]any{"n": tc.key}}})
+			if err != nil {
+				t.Errorf("%s: %s: %v", tc.name, name, err)
+				continue
+			}
+			if got := ids(f["x"], "id"); !slices.Equal(got, tc.want) {
+				t.Errorf("%s: %s: ids %v, want %v", tc.name, name, got, tc.want)
+			}
+		}
+	}
+}
