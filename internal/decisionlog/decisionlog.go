@@ -245,7 +245,7 @@ func (p *Postgres) List(ctx context.Context, decision string, from, to time.Time
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY as_of, id"
+	q += ` ORDER BY as_of, id COLLATE "C"` // ties by id byte-wise, as Memory orders them, whatever the database's collation
 	if limit > 0 {
 		args = append(args, limit)
 		q += fmt.Sprintf(" LIMIT $%d", len(args))

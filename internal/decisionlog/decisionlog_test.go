@@ -271,3 +271,37 @@ func TestMemory(t *testing.T) {
 
 var _ decisionlog.Log = (*decisionlog.Postgres)(nil)
 var _ decisionlog.Log = (*decisionlog.Memory)(nil)
+
+// TestListOrdersTiesLikeMemory: records with one as_of are ordered by id byte-wise in both logs,
+// even where the column sorts by a language's rules.
+func TestListOrdersTiesLikeMemory(t *testing.T) {
+	ctx := context.Background()
+	p := pool(t)
+	if _, err := p.Exec(ctx, `ALTER TABLE decision_log ALTER COLUMN id TYPE text COLLATE "en-US-x-icu"`); err != nil {
+		t.Skipf("no ICU collation to sort by: %v", err)
+	}
+	pg := decisionlog.NewPostgres(p, decisionlog.Options{Interval: time.Millisecond})
+	mem := decisionlog.NewMemory(10)
+	for _, id := range []string{"b", "C", "a", "B"} {
+		rec := record(0, "demo.a")
+		rec.ID = id
+		pg.Enqueue(rec)
+		mem.Enqueue(rec)
+	}
+	if err := pg.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, log := range map[string]decisionlog.Log{"postgres": pg, "memory": mem} {
+		recs, err := log.List(ctx, "demo.a", time.Time{}, time.Time{}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, r := range recs {
+			ids = append(ids, r.ID)
+		}
+		if want := []string{"B", "C", "a", "b"}; !reflect.DeepEqual(ids, want) {
+			t.Errorf("%s: List = %v, want %v", name, ids, want)
+		}
+	}
+}
