@@ -23,38 +23,52 @@ func (r Rows) Merge(other Rows) {
 // ParseRows reads rows by table from a YAML document, checked against the catalog; every problem is
 // reported at once as filename:line.
 func ParseRows(c *Catalog, filename string, data []byte) (Rows, error) {
-	var n yaml.Node
-	if err := yaml.Unmarshal(data, &n); err != nil {
-		return nil, &fileError{file: filename, line: yamlErrorLine(err), msg: "invalid YAML: " + err.Error()}
-	}
-	return ParseRowsNode(c, filename, &n)
+	rows, _, err := parseRows(c, filename, data)
+	return rows, err
 }
 
-// ParseRowsNode reads rows by table from a YAML document or mapping node (a test case's given).
+func parseRows(c *Catalog, filename string, data []byte) (Rows, rowLines, error) {
+	var n yaml.Node
+	if err := yaml.Unmarshal(data, &n); err != nil {
+		return nil, nil, &fileError{file: filename, line: yamlErrorLine(err), msg: "invalid YAML: " + err.Error()}
+	}
+	return parseRowsNode(c, filename, &n)
+}
+
+// rowLines are the lines rows start at, by table, in the order of Rows.
+type rowLines map[string][]int
+
+// ParseRowsNode reads rows by table from a YAML document or mapping node (a test case's given); a
+// primary key given twice is an error.
 func ParseRowsNode(c *Catalog, filename string, n *yaml.Node) (Rows, error) {
-	out := Rows{}
+	rows, _, err := parseRowsNode(c, filename, n)
+	return rows, err
+}
+
+func parseRowsNode(c *Catalog, filename string, n *yaml.Node) (Rows, rowLines, error) {
+	out, lines := Rows{}, rowLines{}
 	if n == nil || n.Kind == 0 {
-		return out, nil
+		return out, lines, nil
 	}
 	if n.Kind == yaml.DocumentNode {
 		if len(n.Content) == 0 {
-			return out, nil
+			return out, lines, nil
 		}
 		n = n.Content[0]
 	}
 	n = resolveAlias(n)
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
-		return out, nil
+		return out, lines, nil
 	}
 	var ps problems
 	if n.Kind != yaml.MappingNode {
 		ps.add(filename, n.Line, "rows must be a mapping of table names to lists of rows, got %s", describeNode(n))
-		return nil, ps.err()
+		return nil, nil, ps.err()
 	}
 	given := map[string]pair{} // a test case may merge (<<) another case's tables and override some
 	if err := collectRow(n, given); err != nil {
 		ps.add(filename, err.line, "%s", err.msg)
-		return nil, ps.err()
+		return nil, nil, ps.err()
 	}
 	names := make([]string, 0, len(given))
 	for name := range given {
@@ -80,19 +94,30 @@ func ParseRowsNode(c *Catalog, filename string, n *yaml.Node) (Rows, error) {
 			ps.add(filename, kv.value.Line, "table %s: expected a list of rows, got %s", t.name, describeNode(kv.value))
 			continue
 		}
+		at := map[string]int{} // primary key -> line
 		for _, rn := range kv.value.Content {
-			if row := t.parseRow(filename, resolveAlias(rn), &ps); row != nil {
-				out[t.name] = append(out[t.name], row)
+			rn = resolveAlias(rn)
+			row := t.parseRow(filename, rn, &ps)
+			if row == nil {
+				continue
 			}
+			k := t.pkString(row)
+			if prev, dup := at[k]; dup {
+				ps.add(filename, rn.Line, "table %s: primary key %s is already given at line %d", t.name, t.pkLabel(row), prev)
+				continue
+			}
+			at[k] = rn.Line
+			out[t.name] = append(out[t.name], row)
+			lines[t.name] = append(lines[t.name], rn.Line)
 		}
 		if _, seen := out[t.name]; !seen {
 			out[t.name] = []map[string]any{}
 		}
 	}
 	if err := ps.err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return out, lines, nil
 }
 
 // parseRow converts one YAML row; nil when it has problems (already recorded).
@@ -219,7 +244,7 @@ func LoadRowsDir(c *Catalog, fsys fs.FS) (Rows, error) {
 	}
 	sort.Strings(files)
 	out := Rows{}
-	origin := map[string]map[string]string{} // table -> primary key -> file
+	origin := map[string]map[string]string{} // table -> primary key -> file:line
 	var errs problems
 	for _, f := range files {
 		raw, err := fs.ReadFile(fsys, f)
@@ -227,7 +252,7 @@ func LoadRowsDir(c *Catalog, fsys fs.FS) (Rows, error) {
 			errs.add(f, 0, "cannot read: %v", err)
 			continue
 		}
-		rows, err := ParseRows(c, f, raw)
+		rows, lines, err := parseRows(c, f, raw)
 		if err != nil {
 			errs.list = append(errs.list, err)
 			continue
@@ -237,13 +262,13 @@ func LoadRowsDir(c *Catalog, fsys fs.FS) (Rows, error) {
 			if origin[name] == nil {
 				origin[name] = map[string]string{}
 			}
-			for _, r := range rows[name] {
+			for i, r := range rows[name] {
 				k := t.pkString(r)
 				if prev, dup := origin[name][k]; dup {
-					errs.add(f, 0, "table %s: primary key %s is already given in %s", name, t.pkLabel(r), prev)
+					errs.add(f, lines[name][i], "table %s: primary key %s is already given at %s", name, t.pkLabel(r), prev)
 					continue
 				}
-				origin[name][k] = f
+				origin[name][k] = fmt.Sprintf("%s:%d", f, lines[name][i])
 				out[name] = append(out[name], r)
 			}
 		}
