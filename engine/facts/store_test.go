@@ -306,6 +306,26 @@ func TestCommitAtMostOnce(t *testing.T) {
 			if r["key"] != "limit:K1" || r["amount"] != "1" || r["decision"] != "test.limit" || r["created_at"] == nil {
 				t.Fatalf("entry = %v", r)
 			}
+			// Exactly one commit record too: the one whose decision id the entry carries.
+			var found []string
+			err = s.Commit(ctx, nil, func(ctx context.Context, tx facts.Tx) error {
+				for i := range 50 {
+					rec, err := tx.FindCommit(ctx, "test.limit", fmt.Sprintf("k%d", i))
+					if err != nil {
+						return err
+					}
+					if rec != nil {
+						found = append(found, rec.DecisionID)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(found) != 1 || found[0] != r["decision_id"] {
+				t.Fatalf("commit records %v, want exactly the one of entry %v", found, r["decision_id"])
+			}
 		})
 	}
 }
