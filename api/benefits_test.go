@@ -105,25 +105,6 @@ func benefitDecide(client *http.Client, baseURL, decision string, input map[stri
 	return v
 }
 
-// benefitRace runs n requests released together and returns their verdicts in request order.
-func benefitRace(n int, do func(i int) benefitVerdict) []benefitVerdict {
-	out := make([]benefitVerdict, n)
-	start := make(chan struct{})
-	done := make(chan struct{})
-	for i := range n {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			<-start
-			out[i] = do(i)
-		}()
-	}
-	close(start)
-	for range n {
-		<-done
-	}
-	return out
-}
-
 // countAllowed checks every verdict is an allow or a deny with loserCode and returns the allowed ones.
 func countAllowed(t *testing.T, vs []benefitVerdict, loserCode string) []benefitVerdict {
 	t.Helper()
@@ -193,7 +174,7 @@ func checkMDFQuotaSpentByFive(t *testing.T, vs []benefitVerdict, databaseURL str
 
 func TestMDFQuotaIsNeverOverspentUnderConcurrency(t *testing.T) {
 	srv := testserver.Start(t, testserver.Options{Rows: benefitRows(t, mdfPartnerRows)})
-	vs := benefitRace(20, func(i int) benefitVerdict {
+	vs := race(20, func(i int) benefitVerdict {
 		return benefitDecide(srv.Client, srv.URL, "mdf.apply", mdfApplication(fmt.Sprintf("MDF-RACE-%02d", i), "10000.00"), mdfAsOf)
 	})
 	checkMDFQuotaSpentByFive(t, vs, srv.DatabaseURL)
@@ -206,7 +187,7 @@ func TestMDFQuotaIsNeverOverspentAcrossTwoProcesses(t *testing.T) {
 	db := testserver.Start(t, testserver.Options{Rows: benefitRows(t, mdfPartnerRows)})
 	replicas := []*testserver.Process{testserver.StartProcess(t, db.DatabaseURL), testserver.StartProcess(t, db.DatabaseURL)}
 	client := &http.Client{Timeout: 30 * time.Second}
-	vs := benefitRace(20, func(i int) benefitVerdict {
+	vs := race(20, func(i int) benefitVerdict {
 		return benefitDecide(client, replicas[i%2].URL, "mdf.apply", mdfApplication(fmt.Sprintf("MDF-RACE-%02d", i), "10000.00"), mdfAsOf)
 	})
 	checkMDFQuotaSpentByFive(t, vs, db.DatabaseURL)
@@ -315,7 +296,7 @@ func TestFHOnePersonOneGrantPerPeriodUnderConcurrency(t *testing.T) {
 	const persons = 10
 	srv := testserver.Start(t, testserver.Options{Rows: benefitRows(t, fhLecturerRows(persons)), PolicyDir: lecturerPolicyDir(t)})
 	programmes := []string{"lp_lecturer_dev", "lp_lecturer_dedicated"}
-	vs := benefitRace(2*persons, func(i int) benefitVerdict {
+	vs := race(2*persons, func(i int) benefitVerdict {
 		return benefitDecide(srv.Client, srv.URL, "fh.grant", fhGrant(fmt.Sprintf("FH-T-L%02d", i/2), programmes[i%2]), fhAsOf)
 	})
 	for p := range persons {
@@ -366,7 +347,7 @@ func TestFHGrantAcrossTwoProcesses(t *testing.T) {
 	db := testserver.Start(t, testserver.Options{Rows: benefitRows(t, fhExpertRows)})
 	replicas := []*testserver.Process{testserver.StartProcess(t, db.DatabaseURL), testserver.StartProcess(t, db.DatabaseURL)}
 	client := &http.Client{Timeout: 30 * time.Second}
-	vs := benefitRace(10, func(i int) benefitVerdict {
+	vs := race(10, func(i int) benefitVerdict {
 		in := map[string]any{"application_id": fmt.Sprintf("FH-T-APP-%02d", i), "partner_id": "FH-T2", "programme": "svc_expert_2024",
 			"month": fmt.Sprintf("2024-%02d", 7+i%3), "person_id": "FH-T-S0", "person_type": "service_expert"}
 		return benefitDecide(client, replicas[i%2].URL, "fh.grant", in, "2024-09-20T10:00:00+08:00")

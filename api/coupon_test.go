@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -165,24 +164,6 @@ func redeemCoupon(client *http.Client, baseURL, coupon, payment string) redempti
 	return v
 }
 
-// raceRedemptions runs n requests at once (released together) and returns their verdicts.
-func raceRedemptions(n int, do func(i int) redemption) []redemption {
-	out := make([]redemption, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			out[i] = do(i)
-		}()
-	}
-	close(start)
-	wg.Wait()
-	return out
-}
-
 // exactlyOneRedeemed checks that exactly one redemption allowed and every other was denied with loserCode.
 func exactlyOneRedeemed(t *testing.T, vs []redemption, loserCode string) redemption {
 	t.Helper()
@@ -211,7 +192,7 @@ func TestCouponSingleUseUnderConcurrency(t *testing.T) {
 		addCouponPayment(rows, p, "A1", couponLineRow("L-"+p, p, "O-"+p, "P1", "M1", "150.00", nil))
 	}
 	srv := testserver.Start(t, testserver.Options{Rows: canonical(t, rows)})
-	vs := raceRedemptions(50, func(i int) redemption {
+	vs := race(50, func(i int) redemption {
 		return redeemCoupon(srv.Client, srv.URL, "K1", fmt.Sprintf("PAY%02d", i))
 	})
 	w := exactlyOneRedeemed(t, vs, "COUPON_USED")
@@ -228,7 +209,7 @@ func TestCouponOnePerPaymentUnderConcurrency(t *testing.T) {
 	}
 	addCouponPayment(rows, "PAY1", "A1", couponLineRow("L1", "PAY1", "O-PAY1", "P1", "M1", "150.00", nil))
 	srv := testserver.Start(t, testserver.Options{Rows: canonical(t, rows)})
-	vs := raceRedemptions(50, func(i int) redemption {
+	vs := race(50, func(i int) redemption {
 		return redeemCoupon(srv.Client, srv.URL, fmt.Sprintf("K%02d", i), "PAY1")
 	})
 	w := exactlyOneRedeemed(t, vs, "MULTIPLE_COUPONS_IN_PAYMENT")
@@ -251,7 +232,7 @@ func TestCouponSingleUseAcrossTwoProcesses(t *testing.T) {
 	db := testserver.Start(t, testserver.Options{Rows: canonical(t, rows)}) // creates, migrates and seeds the database
 	replicas := []*testserver.Process{testserver.StartProcess(t, db.DatabaseURL), testserver.StartProcess(t, db.DatabaseURL)}
 	client := &http.Client{Timeout: 30 * time.Second}
-	vs := raceRedemptions(50, func(i int) redemption {
+	vs := race(50, func(i int) redemption {
 		return redeemCoupon(client, replicas[i%2].URL, "K1", fmt.Sprintf("PAY%02d", i))
 	})
 	w := exactlyOneRedeemed(t, vs, "COUPON_USED")

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -118,24 +117,6 @@ func fileRefund(client *http.Client, baseURL string, input map[string]any, asOf 
 	return v
 }
 
-// raceRefunds runs n requests at once (released together) and returns their verdicts.
-func raceRefunds(n int, do func(i int) refundVerdict) []refundVerdict {
-	out := make([]refundVerdict, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			out[i] = do(i)
-		}()
-	}
-	close(start)
-	wg.Wait()
-	return out
-}
-
 // refundLedger returns the database's ledger rows as decision_id -> "key=amount" strings.
 func refundLedger(t *testing.T, databaseURL string) map[string][]string {
 	t.Helper()
@@ -217,7 +198,7 @@ func exactlyThreeRefunded(t *testing.T, vs []refundVerdict, databaseURL string) 
 func TestRefundQuotaUnderConcurrency(t *testing.T) {
 	rows := refundRows(t, refundAccount(7)+refundInstances(20, "2025-06-08T12:00:00+08:00"))
 	srv := testserver.Start(t, testserver.Options{Rows: rows})
-	vs := raceRefunds(20, func(i int) refundVerdict {
+	vs := race(20, func(i int) refundVerdict {
 		return fileRefund(srv.Client, srv.URL, refundInput(fmt.Sprintf("REQ%02d", i), i), refundNow)
 	})
 	exactlyThreeRefunded(t, vs, srv.DatabaseURL)
@@ -244,7 +225,7 @@ func TestRefundQuotaAcrossTwoProcesses(t *testing.T) {
 	db := testserver.Start(t, testserver.Options{Rows: rows}) // creates, migrates and seeds the database
 	replicas := []*testserver.Process{testserver.StartProcess(t, db.DatabaseURL), testserver.StartProcess(t, db.DatabaseURL)}
 	client := &http.Client{Timeout: 30 * time.Second}
-	vs := raceRefunds(20, func(i int) refundVerdict {
+	vs := race(20, func(i int) refundVerdict {
 		return fileRefund(client, replicas[i%2].URL, refundInput(fmt.Sprintf("REQ%02d", i), i), refundNow)
 	})
 	exactlyThreeRefunded(t, vs, db.DatabaseURL)

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -88,24 +87,6 @@ func sfDecide(client *http.Client, baseURL, decision string, input map[string]an
 	return v
 }
 
-// sfRace runs n requests released together and returns their verdicts in request order.
-func sfRace(n int, do func(i int) sfVerdict) []sfVerdict {
-	out := make([]sfVerdict, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			out[i] = do(i)
-		}()
-	}
-	close(start)
-	wg.Wait()
-	return out
-}
-
 // sfCount checks every verdict is an HTTP 200 allow or a deny with loserCode and returns how many allowed.
 func sfCount(t *testing.T, vs []sfVerdict, loserCode string) int {
 	t.Helper()
@@ -178,7 +159,7 @@ func TestTrialOrderedOnceUnderConcurrency(t *testing.T) {
 	for _, n := range []int{2, 20} {
 		t.Run(fmt.Sprintf("%d orders", n), func(t *testing.T) {
 			srv := testserver.Start(t, testserver.Options{Rows: storefrontRows()})
-			vs := sfRace(n, func(i int) sfVerdict {
+			vs := race(n, func(i int) sfVerdict {
 				return sfDecide(srv.Client, srv.URL, "trial.order", sfTrialOrder(fmt.Sprintf("ORD-%02d", i), "A1"), storefrontAt)
 			})
 			if got := sfCount(t, vs, "TRIAL_ALREADY_PURCHASED"); got != 1 {
@@ -196,7 +177,7 @@ func TestTrialOrderedOnceAcrossTwoProcesses(t *testing.T) {
 	db := testserver.Start(t, testserver.Options{Rows: storefrontRows()}) // creates, migrates and seeds the database
 	replicas := []*testserver.Process{testserver.StartProcess(t, db.DatabaseURL), testserver.StartProcess(t, db.DatabaseURL)}
 	client := &http.Client{Timeout: 30 * time.Second}
-	vs := sfRace(20, func(i int) sfVerdict {
+	vs := race(20, func(i int) sfVerdict {
 		return sfDecide(client, replicas[i%2].URL, "trial.order", sfTrialOrder(fmt.Sprintf("ORD-%02d", i), "A1"), storefrontAt)
 	})
 	if got := sfCount(t, vs, "TRIAL_ALREADY_PURCHASED"); got != 1 {
@@ -255,7 +236,7 @@ func TestQuestionsPerDayUnderConcurrency(t *testing.T) {
 	rows["store_question_logs"] = []map[string]any{{"account_id": "A1", "product_id": "P1", "day": "2025-02-01", "count": 3}}
 	srv := testserver.Start(t, testserver.Options{Rows: rows})
 	// Three questions were logged elsewhere today, so 7 of 15 concurrent questions fit under the limit of 10.
-	vs := sfRace(15, func(i int) sfVerdict {
+	vs := race(15, func(i int) sfVerdict {
 		return sfDecide(srv.Client, srv.URL, "qa.ask", sfQuestion(fmt.Sprintf("Q-%02d", i)), storefrontAt)
 	})
 	if got := sfCount(t, vs, "DAILY_QUESTION_LIMIT"); got != 7 {
