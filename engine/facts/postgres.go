@@ -246,10 +246,13 @@ func (pp *pgProvider) scan(rows pgx.Rows) ([]any, error) {
 	defer rows.Close()
 	cols := pp.table.columns
 	var out []any
+	var dest []any // scan targets, reused row after row: canonicalScanned copies the values out
 	for rows.Next() {
-		dest := make([]any, len(cols))
-		for i, cl := range cols {
-			dest[i] = newScanTarget(cl.typ)
+		if dest == nil {
+			dest = make([]any, len(cols))
+			for i, cl := range cols {
+				dest[i] = newScanTarget(cl.typ)
+			}
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
@@ -276,7 +279,7 @@ func newScanTarget(t colType) any {
 	case typeBool:
 		return new(pgtype.Bool)
 	case typeDecimal:
-		return new(decimal.NullDecimal)
+		return new(pgtype.Numeric) // read as digits and exponent: no detour through text
 	case typeDate:
 		return new(pgtype.Date)
 	case typeTimestamp:
@@ -306,11 +309,14 @@ func canonicalScanned(t colType, dest any) (any, error) {
 			return nil, nil
 		}
 		return x.Bool, nil
-	case *decimal.NullDecimal:
-		if !x.Valid {
+	case *pgtype.Numeric:
+		switch {
+		case !x.Valid:
 			return nil, nil
+		case x.NaN || x.InfinityModifier != pgtype.Finite || x.Int == nil:
+			return nil, errors.New("NaN and infinite numerics are not supported")
 		}
-		return x.Decimal.String(), nil
+		return decimal.NewFromBigInt(x.Int, x.Exp).String(), nil
 	case *pgtype.Date:
 		if !x.Valid {
 			return nil, nil
