@@ -38,7 +38,11 @@ func Migrate(ctx context.Context, url string) error {
 	if err != nil {
 		return err
 	}
-	conn, err := pgx.Connect(ctx, url)
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil { // a malformed URL will not work later either: not ErrUnavailable
+		return fmt.Errorf("facts: migrate: database url: %w", err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return unavailable(fmt.Errorf("facts: migrate: connect: %w", err))
 	}

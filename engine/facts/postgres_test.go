@@ -111,6 +111,13 @@ func TestUnavailableWhenTheServerIsDown(t *testing.T) {
 	if err := facts.Migrate(ctx, closedPortURL(t)); !errors.Is(err, facts.ErrUnavailable) {
 		t.Fatalf("Migrate: want ErrUnavailable, got %v", err)
 	}
+	// A URL that cannot work is a plain error, for the store and for Migrate.
+	if _, err := facts.OpenPostgres(ctx, "postgres://x:y@host:notaport/db", c); err == nil || errors.Is(err, facts.ErrUnavailable) {
+		t.Fatalf("OpenPostgres with a malformed URL: got %v", err)
+	}
+	if err := facts.Migrate(ctx, "postgres://x:y@host:notaport/db"); err == nil || errors.Is(err, facts.ErrUnavailable) {
+		t.Fatalf("Migrate with a malformed URL: got %v", err)
+	}
 }
 
 func TestUnavailableWhenClosedOrExhausted(t *testing.T) {
