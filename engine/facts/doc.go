@@ -33,7 +33,10 @@
 //
 // Fixtures and a test case's given are YAML rows by table, checked by [ParseRows] and
 // [ParseRowsNode] (file:line errors; decimals must be quoted strings or integers, never bare
-// floats). [LoadRowsDir] merges a folder of them and refuses a primary key given twice.
+// floats). Anchors and merge keys (<<: *base) work for rows, json values and the tables of a given;
+// a key or a primary key given twice is an error. Only values PostgreSQL can store are accepted
+// (no NUL in text, years 1 to 9999, numeric's digits). [LoadRowsDir] merges a folder of them and
+// refuses a primary key given twice across files.
 //
 // # Stores
 //
@@ -42,6 +45,6 @@
 // ([Store.Commit]) runs under locks on its keys (PostgreSQL advisory transaction locks, taken in sorted
 // order; one process lock in memory): inside, [Tx.Load] sees every earlier commit, and
 // [Tx.SaveCommit] records the answer and appends ledger entries that later ledger.usage lookups
-// return. If the function fails, nothing it wrote remains. A store that cannot be reached fails with
+// return, stamped with a time read once the locks are held (so created_at follows commit order). If the function fails, nothing it wrote remains. A store that cannot be reached fails with
 // an error matching [ErrUnavailable].
 package facts
