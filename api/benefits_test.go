@@ -73,36 +73,10 @@ type benefitVerdict struct {
 	id      string
 }
 
+// benefitDecide posts one benefit decision and keeps the request's id for messages.
 func benefitDecide(client *http.Client, baseURL, decision string, input map[string]any, asOf string) benefitVerdict {
-	v := benefitVerdict{id: fmt.Sprint(input["application_id"], "/", input["person_id"])}
-	raw, err := json.Marshal(map[string]any{"input": input, "as_of": asOf})
-	if err != nil {
-		v.code = err.Error()
-		return v
-	}
-	resp, err := client.Post(baseURL+"/v1/decisions/"+decision, "application/json", bytes.NewReader(raw))
-	if err != nil {
-		v.code = err.Error()
-		return v
-	}
-	defer resp.Body.Close()
-	v.status = resp.StatusCode
-	var answer struct {
-		Outcome string `json:"outcome"`
-		Code    string `json:"code"`
-		Reasons []struct {
-			Code string `json:"code"`
-		} `json:"reasons"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
-		v.code = err.Error()
-		return v
-	}
-	v.outcome, v.code = answer.Outcome, answer.Code
-	if len(answer.Reasons) > 0 {
-		v.code = answer.Reasons[0].Code
-	}
-	return v
+	a := decide(client, baseURL, decision, input, asOf)
+	return benefitVerdict{status: a.status, outcome: a.outcome, code: a.code, id: fmt.Sprint(input["application_id"], "/", input["person_id"])}
 }
 
 // countAllowed checks every verdict is an allow or a deny with loserCode and returns the allowed ones.
@@ -403,32 +377,7 @@ mdf_applications:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			raw, _ := json.Marshal(map[string]any{"input": tt.input, "as_of": mdfAsOf})
-			resp, err := srv.Client.Post(srv.URL+"/v1/decisions/"+tt.decision, "application/json", bytes.NewReader(raw))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			body, _ := io.ReadAll(resp.Body)
-			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
-				t.Errorf("Content-Type %q, want application/problem+json", ct)
-			}
-			var p struct {
-				Code   string `json:"code"`
-				Errors []struct {
-					Field string `json:"field"`
-				} `json:"errors"`
-			}
-			if err := json.Unmarshal(body, &p); err != nil {
-				t.Fatalf("%v: %s", err, body)
-			}
-			var fields []string
-			for _, e := range p.Errors {
-				fields = append(fields, e.Field)
-			}
-			if resp.StatusCode != http.StatusUnprocessableEntity || p.Code != tt.code || !hasString(fields, tt.field) {
-				t.Fatalf("HTTP %d %s %v, want 422 %s naming %s\n%s", resp.StatusCode, p.Code, fields, tt.code, tt.field, body)
-			}
+			expectProblem(t, srv.Client, srv.URL, tt.decision, tt.input, mdfAsOf, tt.code, tt.field)
 		})
 	}
 }

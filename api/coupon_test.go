@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"net/http"
@@ -135,33 +134,10 @@ type redemption struct {
 	coupon  string
 }
 
-// redeemCoupon asks baseURL to redeem coupon on payment; it is safe to call from any goroutine.
+// redeemCoupon posts a coupon.redeem; it is safe to call from any goroutine.
 func redeemCoupon(client *http.Client, baseURL, coupon, payment string) redemption {
-	v := redemption{payment: payment, coupon: coupon}
-	body := fmt.Sprintf(`{"input": {"coupon_id": %q, "payment_id": %q}, "as_of": %q}`, coupon, payment, checkoutAt)
-	resp, err := client.Post(baseURL+"/v1/decisions/coupon.redeem", "application/json", strings.NewReader(body))
-	if err != nil {
-		v.code = err.Error()
-		return v
-	}
-	defer resp.Body.Close()
-	v.status = resp.StatusCode
-	var answer struct {
-		Outcome string `json:"outcome"`
-		Code    string `json:"code"`
-		Reasons []struct {
-			Code string `json:"code"`
-		} `json:"reasons"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
-		v.code = err.Error()
-		return v
-	}
-	v.outcome, v.code = answer.Outcome, answer.Code
-	if len(answer.Reasons) > 0 {
-		v.code = answer.Reasons[0].Code
-	}
-	return v
+	a := decide(client, baseURL, "coupon.redeem", map[string]any{"coupon_id": coupon, "payment_id": payment}, checkoutAt)
+	return redemption{payment: payment, coupon: coupon, status: a.status, outcome: a.outcome, code: a.code}
 }
 
 // exactlyOneRedeemed checks that exactly one redemption allowed and every other was denied with loserCode.

@@ -180,46 +180,9 @@ func TestIncentiveBadInputIsAProblemNamingTheField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body, err := json.Marshal(map[string]any{"input": tt.input, "as_of": "2024-12-31T12:00:00+08:00"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp, err := srv.Client.Post(srv.URL+"/v1/decisions/"+tt.decision, "application/json", bytes.NewReader(body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			raw, _ := io.ReadAll(resp.Body)
-			var p struct {
-				Code   string `json:"code"`
-				Errors []struct {
-					Field string `json:"field"`
-				} `json:"errors"`
-			}
-			if err := json.Unmarshal(raw, &p); err != nil {
-				t.Fatalf("decode %s: %v", raw, err)
-			}
-			var fields []string
-			for _, e := range p.Errors {
-				fields = append(fields, e.Field)
-			}
-			if resp.StatusCode != http.StatusUnprocessableEntity || p.Code != tt.code || !hasIncentiveField(fields, tt.field) {
-				t.Fatalf("HTTP %d %s %v, want 422 %s naming %s\n%s", resp.StatusCode, p.Code, fields, tt.code, tt.field, raw)
-			}
-			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
-				t.Errorf("Content-Type %q, want application/problem+json", ct)
-			}
+			expectProblem(t, srv.Client, srv.URL, tt.decision, tt.input, "2024-12-31T12:00:00+08:00", tt.code, tt.field)
 		})
 	}
-}
-
-func hasIncentiveField(fields []string, want string) bool {
-	for _, f := range fields {
-		if f == want {
-			return true
-		}
-	}
-	return false
 }
 
 // TestIncentiveSampleRequests posts every fixtures/requests/incentive.*.json to a server holding the

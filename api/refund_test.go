@@ -89,32 +89,8 @@ type refundVerdict struct {
 
 // fileRefund posts a refund.request; it is safe to call from any goroutine.
 func fileRefund(client *http.Client, baseURL string, input map[string]any, asOf string) refundVerdict {
-	v := refundVerdict{request: fmt.Sprint(input["request_id"])}
-	raw, _ := json.Marshal(map[string]any{"input": input, "as_of": asOf})
-	resp, err := client.Post(baseURL+"/v1/decisions/refund.request", "application/json", strings.NewReader(string(raw)))
-	if err != nil {
-		v.code = err.Error()
-		return v
-	}
-	defer resp.Body.Close()
-	v.status = resp.StatusCode
-	var answer struct {
-		DecisionID string `json:"decision_id"`
-		Outcome    string `json:"outcome"`
-		Code       string `json:"code"`
-		Reasons    []struct {
-			Code string `json:"code"`
-		} `json:"reasons"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
-		v.code = err.Error()
-		return v
-	}
-	v.outcome, v.code, v.decisionID = answer.Outcome, answer.Code, answer.DecisionID
-	if len(answer.Reasons) > 0 {
-		v.code = answer.Reasons[0].Code
-	}
-	return v
+	a := decide(client, baseURL, "refund.request", input, asOf)
+	return refundVerdict{request: fmt.Sprint(input["request_id"]), status: a.status, outcome: a.outcome, code: a.code, decisionID: a.decisionID}
 }
 
 // refundLedger returns the database's ledger rows as decision_id -> "key=amount" strings.

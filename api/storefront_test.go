@@ -1,11 +1,8 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"sort"
 	"strings"
@@ -54,37 +51,8 @@ type sfVerdict struct {
 
 // sfDecide posts {input, as_of} to baseURL's decision; it is safe to call from any goroutine.
 func sfDecide(client *http.Client, baseURL, decision string, input map[string]any, asOf string) sfVerdict {
-	raw, err := json.Marshal(map[string]any{"input": input, "as_of": asOf})
-	if err != nil {
-		return sfVerdict{err: err}
-	}
-	resp, err := client.Post(baseURL+"/v1/decisions/"+decision, "application/json", bytes.NewReader(raw))
-	if err != nil {
-		return sfVerdict{err: err}
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Outcome    string `json:"outcome"`
-		Code       string `json:"code"`
-		DecisionID string `json:"decision_id"`
-		Reasons    []struct {
-			Code string `json:"code"`
-		} `json:"reasons"`
-		Commit *struct {
-			Replayed bool `json:"replayed"`
-		} `json:"commit"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return sfVerdict{status: resp.StatusCode, err: err}
-	}
-	v := sfVerdict{status: resp.StatusCode, outcome: body.Outcome, code: body.Code, decision: body.DecisionID}
-	if len(body.Reasons) > 0 {
-		v.code = body.Reasons[0].Code
-	}
-	if body.Commit != nil {
-		v.replayed = body.Commit.Replayed
-	}
-	return v
+	a := decide(client, baseURL, decision, input, asOf)
+	return sfVerdict{status: a.status, outcome: a.outcome, code: a.code, decision: a.decisionID, replayed: a.replayed, err: a.err}
 }
 
 // sfCount checks every verdict is an HTTP 200 allow or a deny with loserCode and returns how many allowed.
@@ -297,41 +265,7 @@ func TestStorefrontBadInputIsAProblemNamingTheField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			raw, _ := json.Marshal(map[string]any{"input": tt.input, "as_of": storefrontAt})
-			resp, err := srv.Client.Post(srv.URL+"/v1/decisions/"+tt.decision, "application/json", bytes.NewReader(raw))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			body, _ := io.ReadAll(resp.Body)
-			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
-				t.Errorf("Content-Type %q, want application/problem+json", ct)
-			}
-			var problem struct {
-				Code   string `json:"code"`
-				Errors []struct {
-					Field string `json:"field"`
-				} `json:"errors"`
-			}
-			if err := json.Unmarshal(body, &problem); err != nil {
-				t.Fatalf("decode %s: %v", body, err)
-			}
-			var fields []string
-			for _, e := range problem.Errors {
-				fields = append(fields, e.Field)
-			}
-			if resp.StatusCode != http.StatusUnprocessableEntity || problem.Code != tt.code || !sfHas(fields, tt.field) {
-				t.Fatalf("HTTP %d %s %v, want 422 %s naming %s\n%s", resp.StatusCode, problem.Code, fields, tt.code, tt.field, body)
-			}
+			expectProblem(t, srv.Client, srv.URL, tt.decision, tt.input, storefrontAt, tt.code, tt.field)
 		})
 	}
-}
-
-func sfHas(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
