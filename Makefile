@@ -25,10 +25,10 @@ test: ## every test: Go unit and integration tests against PostgreSQL, plus ever
 	$(GO) test -count=1 -race -timeout 20m ./engine/... ./internal/reload/... ./api/... -run 'Reload|Race|Concurren'
 
 bench: ## benchmarks (in-process); see README for the HTTP load test
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./engine/... ./api/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./engine/... ./internal/server/
 
 load: ## fixed-rate HTTP load test against PostgreSQL facts (needs the test database)
-	$(GO) test -count=1 -run TestLoad -v ./internal/loadtest/ -args -load
+	$(GO) test -count=1 -run TestLoad -v ./internal/loadtest/ -args -load $(LOAD_ARGS)
 
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
