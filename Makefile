@@ -25,7 +25,7 @@ test: ## every test: Go unit and integration tests against PostgreSQL, plus ever
 	$(GO) test -count=1 -race -timeout 20m ./engine/... ./internal/reload/... ./api/... -run 'Reload|Race|Concurren'
 
 bench: ## benchmarks (in-process); see README for the HTTP load test
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./engine/... ./internal/server/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./engine/... ./internal/server/ ./api/
 
 load: ## fixed-rate HTTP load test against PostgreSQL facts (needs the test database)
 	$(GO) test -count=1 -run TestLoad -v ./internal/loadtest/ -args -load $(LOAD_ARGS)
