@@ -4,7 +4,7 @@ ADDR ?= :8080
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export TEST_DATABASE_URL
 
-.PHONY: run build test test-short policy-test check bench load lint fmt
+.PHONY: run build test policy-test check bench load lint fmt
 
 run: ## serve on the embedded default (in-memory facts from fixtures/) at $(ADDR)
 	$(GO) run ./cmd/arbiter serve --addr $(ADDR)
