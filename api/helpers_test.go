@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -185,4 +184,3 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func hasPrefix(s, p string) bool { return strings.HasPrefix(s, p) }

@@ -125,7 +125,7 @@ func (t template) field() string {
 	return ""
 }
 
-// fieldOf names the first input field a template reads, for error messages.
+// firstField names the first input field a template reads, for error messages.
 func (t template) firstField() string {
 	for _, p := range t.parts {
 		if p.path != nil {

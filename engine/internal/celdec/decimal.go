@@ -49,7 +49,6 @@ func String(d decimal.Decimal) string { return decnum.String(d) }
 
 func checkSize(d decimal.Decimal) error { return decnum.CheckSize(d) }
 
-func clip(s string) string { return decnum.Clip(s) }
 
 // decVal is the CEL runtime value of type decimal.
 type decVal struct{ d decimal.Decimal }
