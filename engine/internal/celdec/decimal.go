@@ -49,7 +49,6 @@ func String(d decimal.Decimal) string { return decnum.String(d) }
 
 func checkSize(d decimal.Decimal) error { return decnum.CheckSize(d) }
 
-
 // decVal is the CEL runtime value of type decimal.
 type decVal struct{ d decimal.Decimal }
 
