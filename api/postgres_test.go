@@ -17,7 +17,8 @@ import (
 	"arbiter/internal/pgtest"
 )
 
-const demoDDL = `CREATE TABLE demo_accounts (id text PRIMARY KEY, tier text NOT NULL DEFAULT 'basic', balance numeric NOT NULL DEFAULT 0)`
+const demoDDL = `CREATE TABLE demo_accounts (id text PRIMARY KEY, tier text NOT NULL DEFAULT 'basic', balance numeric NOT NULL DEFAULT 0);
+CREATE TABLE demo_tiers (tier text PRIMARY KEY, discount numeric NOT NULL DEFAULT 0)`
 
 // startDemoPostgres serves the demo policies with facts and the decision log in a fresh database,
 // reached through dbURL's host (which may be a proxy the test controls).
@@ -49,6 +50,24 @@ func startDemoPostgres(t *testing.T, via func(string) string) (*demoAPI, *facts.
 	t.Cleanup(func() { _ = log.Close(context.Background()) })
 	a := startDemoWith(t, pg, log, pg.Ping)
 	return a, pg
+}
+
+// TestFactKeyedByAnotherFactInPostgres loads the account, then its tier row keyed by the account's
+// tier: two stages, each one batch.
+func TestFactKeyedByAnotherFactInPostgres(t *testing.T) {
+	a, pg := startDemoPostgres(t, nil)
+	if err := pg.Seed(context.Background(), facts.Rows{"demo_tiers": {{"tier": "gold", "discount": "0.15"}}}); err != nil {
+		t.Fatal(err)
+	}
+	r := post(t, a.url+"/v1/decisions/demo.tiered", `{"input":{"account_id":"G1"},"as_of":"2025-01-01T00:00:00Z"}`)
+	out, _ := r.body["outputs"].(map[string]any)
+	if r.status != http.StatusOK || out["discount"] != "0.15" {
+		t.Fatalf("%d %s", r.status, r.raw)
+	}
+	r = post(t, a.url+"/v1/decisions/demo.tiered", `{"input":{"account_id":"B1"},"as_of":"2025-01-01T00:00:00Z"}`)
+	if r.status != http.StatusUnprocessableEntity || r.body["code"] != "fact_not_found" {
+		t.Fatalf("a basic account has no tier row: %d %s", r.status, r.raw)
+	}
 }
 
 func TestDecisionLogWriteAndReadBack(t *testing.T) {

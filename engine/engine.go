@@ -146,6 +146,20 @@ func (e *Engine) evaluate(ctx context.Context, l loader, pv *policyVersion, req 
 	if err != nil {
 		return nil, factsError(err)
 	}
+	// Facts keyed by other facts load in later stages: one more round trip each.
+	for stage := 1; stage <= pv.stages; stage++ {
+		next, err := pv.stageLookups(stage, req.Input, loaded, req.AsOf)
+		if err != nil {
+			return nil, err
+		}
+		more, err := l.Load(ctx, next)
+		if err != nil {
+			return nil, factsError(err)
+		}
+		for k, v := range more {
+			loaded[k] = v
+		}
+	}
 	r, err := pv.program.eval(ctx, evalDoc{request: req.Input, facts: loaded, rules: tables, rulesKey: rulesKey(d.Tables, req), now: req.AsOf})
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
@@ -312,14 +326,22 @@ func factsError(err error) error {
 	return &Error{Code: CodeStoreUnavailable, Message: "the fact store failed", Err: err}
 }
 
-// lookups expands the manifest's fact keys against the input.
+// lookups expands the keys of the first stage's facts (keyed by the input alone).
 func (pv *policyVersion) lookups(input any, asOf time.Time) ([]facts.Lookup, error) {
+	return pv.stageLookups(0, input, nil, asOf)
+}
+
+// stageLookups expands the keys of one stage's facts against the input and the facts loaded so far.
+func (pv *policyVersion) stageLookups(stage int, input any, loaded map[string]any, asOf time.Time) ([]facts.Lookup, error) {
 	out := make([]facts.Lookup, 0, len(pv.facts))
 	var bad []FieldError
 	for _, f := range pv.facts {
+		if f.stage != stage {
+			continue
+		}
 		l := facts.Lookup{Name: f.name, Provider: f.provider, Key: make(map[string]any, len(f.key))}
 		for _, k := range f.key {
-			v, fe := k.tmpl.expand(input, asOf)
+			v, fe := k.tmpl.expandWith(input, loaded, asOf)
 			if fe != nil {
 				bad = append(bad, *fe)
 				continue

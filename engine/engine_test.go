@@ -542,3 +542,41 @@ func TestSharedModulesArePartOfTheVersion(t *testing.T) {
 		t.Fatalf("a module outside policies/ must be refused, got %v", err)
 	}
 }
+
+func TestFactKeysFromOtherFacts(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(fstest.MapFS)
+		want   string
+	}{
+		{"unknown fact", func(m fstest.MapFS) {
+			replaceIn(m, "policies/demo/tiered/v1/manifest.yaml", "{facts.account.tier}", "{facts.nope.tier}")
+		}, `no fact "nope"`},
+		{"a cycle", func(m fstest.MapFS) {
+			replaceIn(m, "policies/demo/tiered/v1/manifest.yaml", `key: {id: "{input.account_id}"}`, `key: {id: "{facts.tier.tier}"}`)
+		}, "depends on itself"},
+		{"a list of rows", func(m fstest.MapFS) {
+			replaceIn(m, "policies/demo/spend/v1/manifest.yaml", `used:
+    provider: ledger.usage
+    key: {key: "spend:{input.account_id}:{as_of:2006}"}`, `used:
+    provider: ledger.usage
+    key: {key: "spend:{input.account_id}:{as_of:2006}"}
+  again:
+    provider: ledger.usage
+    key: {key: "{facts.used.key}"}`)
+		}, "list of rows"},
+		{"a lock from facts", func(m fstest.MapFS) {
+			replaceIn(m, "policies/demo/spend/v1/manifest.yaml", `locks: ["spend:{input.account_id}:{as_of:2006}"]`, `locks: ["spend:{facts.used.key}"]`)
+		}, "locks are taken before facts load"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tree := goodTree(t)
+			tt.mutate(tree)
+			_, err := engine.Load(context.Background(), tree, demoCatalog(t))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("want a load problem containing %q, got %v", tt.want, err)
+			}
+		})
+	}
+}

@@ -44,6 +44,7 @@ type policyVersion struct {
 	ruleIDs   []string
 	ruleOrder map[string]int
 	facts     []factSpec
+	stages    int // later fact-loading stages after the first
 	tables    []tableRef
 	schema    *jsonschema.Schema
 	commit    *commitPlan
@@ -55,6 +56,7 @@ type factSpec struct {
 	name     string
 	provider string
 	key      []keySpec
+	stage    int // 0: keyed by the input alone; n: keyed by facts of earlier stages
 }
 
 type keySpec struct {
@@ -391,6 +393,7 @@ func loadPolicyVersion(ctx context.Context, fsys fs.FS, dir string, set *PolicyS
 		}
 		pv.facts = append(pv.facts, fs)
 	}
+	pv.stages = stageFacts(file, pv.facts, set.catalog, ps)
 	// tables
 	for _, name := range sortedKeys(m.Tables) {
 		id := m.Tables[name]
@@ -421,10 +424,17 @@ func loadPolicyVersion(ctx context.Context, fsys fs.FS, dir string, set *PolicyS
 		if len(m.Commit.Locks) == 0 {
 			ps.add(file, 0, "commit.locks: a commit needs at least one lock key")
 		}
+		if len(t.facts()) > 0 {
+			ps.add(file, 0, "commit.idempotency_key: a commit's keys come from the input, not from facts")
+		}
 		for _, l := range m.Commit.Locks {
 			t, err := parseTemplate(l)
 			if err != nil {
 				ps.add(file, 0, "commit.locks: %v", err)
+				continue
+			}
+			if len(t.facts()) > 0 {
+				ps.add(file, 0, "commit.locks: %q: locks are taken before facts load, so they come from the input", l)
 				continue
 			}
 			cp.locks = append(cp.locks, t)
@@ -456,6 +466,55 @@ func loadPolicyVersion(ctx context.Context, fsys fs.FS, dir string, set *PolicyS
 }
 
 // digestFiles digests every file of the version folder and the shared modules it names.
+// stageFacts orders facts keyed by other facts after those facts, and returns the number of later
+// stages (0 when every key comes from the input). A reference to an unknown fact, to a list of rows
+// or a cycle is a problem.
+func stageFacts(file string, specs []factSpec, cat *facts.Catalog, ps *problems) int {
+	index := map[string]int{}
+	for i, f := range specs {
+		index[f.name] = i
+	}
+	const visiting = -1
+	stage := make([]int, len(specs))
+	done := make([]bool, len(specs))
+	var visit func(i int) int
+	visit = func(i int) int {
+		if done[i] {
+			return stage[i]
+		}
+		if stage[i] == visiting {
+			ps.add(file, 0, "facts.%s: its key depends on itself through other facts", specs[i].name)
+			return 0
+		}
+		stage[i] = visiting
+		s := 0
+		for _, k := range specs[i].key {
+			for _, dep := range k.tmpl.facts() {
+				j, ok := index[dep]
+				if !ok {
+					ps.add(file, 0, "facts.%s.key.%s: no fact %q in this manifest", specs[i].name, k.column, dep)
+					continue
+				}
+				if p, _ := cat.Provider(specs[j].provider); !p.One {
+					ps.add(file, 0, "facts.%s.key.%s: %s is a list of rows; keys can come only from a one-row fact", specs[i].name, k.column, dep)
+					continue
+				}
+				s = max(s, visit(j)+1)
+			}
+		}
+		stage[i], done[i] = s, true
+		return s
+	}
+	top := 0
+	for i := range specs {
+		top = max(top, visit(i))
+	}
+	for i := range specs {
+		specs[i].stage = stage[i]
+	}
+	return top
+}
+
 func digestFiles(fsys fs.FS, dir string, shared []string) string {
 	h := sha256.New()
 	entries, _ := fs.ReadDir(fsys, dir)

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,6 +71,7 @@ type template struct {
 type templatePart struct {
 	literal string
 	path    []string // input path, when set
+	fact    []string // fact name then path, when set: a key taken from another fact
 	layout  string   // as_of layout, when set
 	isAsOf  bool
 }
@@ -93,10 +95,16 @@ func parseTemplate(s string) (template, error) {
 				}
 			}
 			t.parts = append(t.parts, templatePart{path: path})
+		case strings.HasPrefix(expr, "facts."):
+			path := strings.Split(strings.TrimPrefix(expr, "facts."), ".")
+			if len(path) < 2 || slices.Contains(path, "") {
+				return t, fmt.Errorf("template %q: {%s} must name a fact and a field, such as {facts.account.tier}", s, expr)
+			}
+			t.parts = append(t.parts, templatePart{fact: path})
 		case strings.HasPrefix(expr, "as_of:"):
 			t.parts = append(t.parts, templatePart{isAsOf: true, layout: strings.TrimPrefix(expr, "as_of:")})
 		default:
-			return t, fmt.Errorf("template %q: placeholder {%s} must be {input.<path>} or {as_of:<layout>}", s, expr)
+			return t, fmt.Errorf("template %q: placeholder {%s} must be {input.<path>}, {facts.<name>.<path>} or {as_of:<layout>}", s, expr)
 		}
 		last = m[1]
 	}
@@ -135,10 +143,30 @@ func (t template) firstField() string {
 	return ""
 }
 
-// expand evaluates the template; a single placeholder keeps the value's type.
+// facts lists the facts a template reads its key from.
+func (t template) facts() []string {
+	var out []string
+	for _, p := range t.parts {
+		if p.fact != nil {
+			out = append(out, p.fact[0])
+		}
+	}
+	return out
+}
+
+// expand evaluates the template over the input; a single placeholder keeps the value's type.
 func (t template) expand(input any, asOf time.Time) (any, *FieldError) {
+	return t.expandWith(input, nil, asOf)
+}
+
+// expandWith evaluates the template over the input and the facts loaded so far. A fact field
+// that is absent or null yields nil: the lookup it keys then matches nothing.
+func (t template) expandWith(input any, loaded map[string]any, asOf time.Time) (any, *FieldError) {
 	if len(t.parts) == 1 && t.parts[0].path != nil {
 		return lookupPath(input, t.parts[0].path)
+	}
+	if len(t.parts) == 1 && t.parts[0].fact != nil {
+		return factValue(loaded, t.parts[0].fact), nil
 	}
 	var b strings.Builder
 	for _, p := range t.parts {
@@ -149,6 +177,12 @@ func (t template) expand(input any, asOf time.Time) (any, *FieldError) {
 				return nil, fe
 			}
 			fmt.Fprint(&b, v)
+		case p.fact != nil:
+			v := factValue(loaded, p.fact)
+			if v == nil {
+				return nil, nil
+			}
+			fmt.Fprint(&b, v)
 		case p.isAsOf:
 			b.WriteString(asOf.In(Beijing).Format(p.layout))
 		default:
@@ -156,6 +190,23 @@ func (t template) expand(input any, asOf time.Time) (any, *FieldError) {
 		}
 	}
 	return b.String(), nil
+}
+
+// factValue reads name.path from the loaded facts; nil when any step is missing or not an object.
+func factValue(loaded map[string]any, ref []string) any {
+	var cur any = loaded[ref[0]]
+	for _, p := range ref[1:] {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[p]
+	}
+	switch cur.(type) {
+	case map[string]any, []any:
+		return nil
+	}
+	return cur
 }
 
 func lookupPath(input any, path []string) (any, *FieldError) {
