@@ -32,20 +32,6 @@ var (
 	benefitDuration = flag.Duration("benefit-duration", 10*time.Second, "how long the benefit load test sends")
 )
 
-// benefitRows parses rows written as fixture YAML, giving them the catalog's defaults.
-func benefitRows(t testing.TB, doc string) facts.Rows {
-	t.Helper()
-	cat, err := facts.EmbeddedCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := facts.ParseRows(cat, "benefits_test.go", []byte(doc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rows
-}
-
 // mdfPartnerRows is a service-path partner at role certification: a 50,000.00 yearly MDF quota.
 const mdfPartnerRows = `
 benefit_partners:
@@ -147,7 +133,7 @@ func checkMDFQuotaSpentByFive(t *testing.T, vs []benefitVerdict, databaseURL str
 }
 
 func TestMDFQuotaIsNeverOverspentUnderConcurrency(t *testing.T) {
-	srv := testserver.Start(t, testserver.Options{Rows: benefitRows(t, mdfPartnerRows)})
+	srv := testserver.Start(t, testserver.Options{Rows: yamlRows(t, mdfPartnerRows)})
 	vs := race(20, func(i int) benefitVerdict {
 		return benefitDecide(srv.Client, srv.URL, "mdf.apply", mdfApplication(fmt.Sprintf("MDF-RACE-%02d", i), "10000.00"), mdfAsOf)
 	})
@@ -158,7 +144,7 @@ func TestMDFQuotaIsNeverOverspentAcrossTwoProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts two arbiter processes")
 	}
-	db := testserver.Start(t, testserver.Options{Rows: benefitRows(t, mdfPartnerRows)})
+	db := testserver.Start(t, testserver.Options{Rows: yamlRows(t, mdfPartnerRows)})
 	replicas := []*testserver.Process{testserver.StartProcess(t, db.DatabaseURL), testserver.StartProcess(t, db.DatabaseURL)}
 	client := &http.Client{Timeout: 30 * time.Second}
 	vs := race(20, func(i int) benefitVerdict {
@@ -168,7 +154,7 @@ func TestMDFQuotaIsNeverOverspentAcrossTwoProcesses(t *testing.T) {
 }
 
 func TestMDFApplyRetryReturnsTheOriginalAnswer(t *testing.T) {
-	srv := testserver.Start(t, testserver.Options{Rows: benefitRows(t, mdfPartnerRows)})
+	srv := testserver.Start(t, testserver.Options{Rows: yamlRows(t, mdfPartnerRows)})
 	app := mdfApplication("MDF-RETRY", "30000.00")
 	first := srv.Decide(t, "mdf.apply", app, mdfAsOf)
 	again := srv.Decide(t, "mdf.apply", app, mdfAsOf)
@@ -268,7 +254,7 @@ func fhGrant(person, programme string) map[string]any {
 // every person exactly one is granted and the other is refused FH_EXCLUSIVE_PERIOD (FH-01).
 func TestFHOnePersonOneGrantPerPeriodUnderConcurrency(t *testing.T) {
 	const persons = 10
-	srv := testserver.Start(t, testserver.Options{Rows: benefitRows(t, fhLecturerRows(persons)), PolicyDir: lecturerPolicyDir(t)})
+	srv := testserver.Start(t, testserver.Options{Rows: yamlRows(t, fhLecturerRows(persons)), PolicyDir: lecturerPolicyDir(t)})
 	programmes := []string{"lp_lecturer_dev", "lp_lecturer_dedicated"}
 	vs := race(2*persons, func(i int) benefitVerdict {
 		return benefitDecide(srv.Client, srv.URL, "fh.grant", fhGrant(fmt.Sprintf("FH-T-L%02d", i/2), programmes[i%2]), fhAsOf)
@@ -318,7 +304,7 @@ func TestFHGrantAcrossTwoProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts two arbiter processes")
 	}
-	db := testserver.Start(t, testserver.Options{Rows: benefitRows(t, fhExpertRows)})
+	db := testserver.Start(t, testserver.Options{Rows: yamlRows(t, fhExpertRows)})
 	replicas := []*testserver.Process{testserver.StartProcess(t, db.DatabaseURL), testserver.StartProcess(t, db.DatabaseURL)}
 	client := &http.Client{Timeout: 30 * time.Second}
 	vs := race(10, func(i int) benefitVerdict {
@@ -336,7 +322,7 @@ func TestFHGrantAcrossTwoProcesses(t *testing.T) {
 }
 
 func TestBenefitsBadInputIsAProblemNamingTheField(t *testing.T) {
-	srv := testserver.Start(t, testserver.Options{Rows: benefitRows(t, mdfPartnerRows+`
+	srv := testserver.Start(t, testserver.Options{Rows: yamlRows(t, mdfPartnerRows+`
 mdf_applications:
   - {id: MDF-TA, partner_id: MDF-T1, funding_basis: service, budget_year: 2025, activity_type: CUST_EXCHANGE_SEMINAR, requested_amount: "1000.00", approval_completed_at: "2025-02-25T10:00:00+08:00"}
 `)})

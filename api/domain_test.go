@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"arbiter/engine/facts"
 )
 
 // race runs n calls at once, released together so they contend, and returns their results in order.
@@ -96,4 +98,18 @@ func expectProblem(t *testing.T, client *http.Client, baseURL, decision string, 
 	if a.status != http.StatusUnprocessableEntity || a.code != code || !slices.Contains(a.fields, field) {
 		t.Fatalf("HTTP %d %s %v, want 422 problem+json %s naming %s\n%s", a.status, a.code, a.fields, code, field, a.raw)
 	}
+}
+
+// yamlRows parses rows written as fixture YAML against the embedded catalog, applying its defaults.
+func yamlRows(t testing.TB, doc string) facts.Rows {
+	t.Helper()
+	cat, err := facts.EmbeddedCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := facts.ParseRows(cat, t.Name(), []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }

@@ -24,20 +24,6 @@ import (
 // refundNow is the §8.0 refund evaluation time: every test instance was provisioned two days earlier.
 const refundNow = "2025-06-10T12:00:00+08:00"
 
-// refundRows parses YAML rows against the embedded catalog, so tests seed canonical values.
-func refundRows(t testing.TB, text string) facts.Rows {
-	t.Helper()
-	cat, err := facts.EmbeddedCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := facts.ParseRows(cat, "refund_test.go", []byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rows
-}
-
 // refundAccount is A1 with the §8.0 P1 SaaS product and used self-service refunds recorded for 2025.
 func refundAccount(used int) string {
 	return fmt.Sprintf(`
@@ -172,7 +158,7 @@ func exactlyThreeRefunded(t *testing.T, vs []refundVerdict, databaseURL string) 
 }
 
 func TestRefundQuotaUnderConcurrency(t *testing.T) {
-	rows := refundRows(t, refundAccount(7)+refundInstances(20, "2025-06-08T12:00:00+08:00"))
+	rows := yamlRows(t, refundAccount(7)+refundInstances(20, "2025-06-08T12:00:00+08:00"))
 	srv := testserver.Start(t, testserver.Options{Rows: rows})
 	vs := race(20, func(i int) refundVerdict {
 		return fileRefund(srv.Client, srv.URL, refundInput(fmt.Sprintf("REQ%02d", i), i), refundNow)
@@ -197,7 +183,7 @@ func TestRefundQuotaAcrossTwoProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts two arbiter processes")
 	}
-	rows := refundRows(t, refundAccount(7)+refundInstances(20, "2025-06-08T12:00:00+08:00"))
+	rows := yamlRows(t, refundAccount(7)+refundInstances(20, "2025-06-08T12:00:00+08:00"))
 	db := testserver.Start(t, testserver.Options{Rows: rows}) // creates, migrates and seeds the database
 	replicas := []*testserver.Process{testserver.StartProcess(t, db.DatabaseURL), testserver.StartProcess(t, db.DatabaseURL)}
 	client := &http.Client{Timeout: 30 * time.Second}
@@ -208,7 +194,7 @@ func TestRefundQuotaAcrossTwoProcesses(t *testing.T) {
 }
 
 func TestRefundTenthAndEleventhOfTheYear(t *testing.T) {
-	rows := refundRows(t, refundAccount(8)+refundInstances(3, "2025-06-08T12:00:00+08:00"))
+	rows := yamlRows(t, refundAccount(8)+refundInstances(3, "2025-06-08T12:00:00+08:00"))
 	srv := testserver.Start(t, testserver.Options{Rows: rows})
 	steps := []struct {
 		name, outcome, code string
@@ -245,7 +231,7 @@ func TestRefundTenthAndEleventhOfTheYear(t *testing.T) {
 // TestRefundQuotaYearIsBeijingTime commits one second before and at midnight of 1 January in Beijing
 // time (16:00 UTC) and checks which year's quota each consumed.
 func TestRefundQuotaYearIsBeijingTime(t *testing.T) {
-	rows := refundRows(t, `
+	rows := yamlRows(t, `
 market_accounts:
   - {id: A1}
 market_products:
@@ -286,7 +272,7 @@ refund_quota_counts:
 }
 
 func TestRefundRequestRetryReturnsTheOriginalAnswer(t *testing.T) {
-	rows := refundRows(t, refundAccount(3)+refundInstances(2, "2025-06-08T12:00:00+08:00"))
+	rows := yamlRows(t, refundAccount(3)+refundInstances(2, "2025-06-08T12:00:00+08:00"))
 	srv := testserver.Start(t, testserver.Options{Rows: rows})
 	body := map[string]any{"input": refundInput("REQ-1", 0), "as_of": refundNow}
 	first := testserver.Post(t, srv.Client, srv.URL, "/v1/decisions/refund.request", body)
@@ -317,7 +303,7 @@ func TestRefundRequestRetryReturnsTheOriginalAnswer(t *testing.T) {
 }
 
 func TestRefundBadInputIsAProblemNamingTheField(t *testing.T) {
-	rows := refundRows(t, refundAccount(3)+refundInstances(1, "2025-06-08T12:00:00+08:00"))
+	rows := yamlRows(t, refundAccount(3)+refundInstances(1, "2025-06-08T12:00:00+08:00"))
 	srv := testserver.Start(t, testserver.Options{Rows: rows})
 	path := func(change map[string]any) map[string]any {
 		in := map[string]any{"account_id": "A1", "product_id": "P1", "subscription_id": "S00", "order_id": "O00"}
@@ -442,7 +428,7 @@ var refundBenchInput = map[string]any{"account_id": "A1", "product_id": "P1", "s
 // BenchmarkRefundPath measures refund.path in-process through the engine's public API, with facts
 // in memory and in PostgreSQL.
 func BenchmarkRefundPath(b *testing.B) {
-	rows := refundRows(b, refundBenchRows)
+	rows := yamlRows(b, refundBenchRows)
 	srv := testserver.Start(b, testserver.Options{Rows: rows})
 	mem, err := facts.NewMemory(srv.Service.Engine.PolicySet().Catalog(), rows)
 	if err != nil {
@@ -479,7 +465,7 @@ func BenchmarkRefundPath(b *testing.B) {
 // BenchmarkRefundPathHTTP measures refund.path through the real HTTP handler with facts in
 // PostgreSQL, one request at a time, and reports the p50 and p99 latencies.
 func BenchmarkRefundPathHTTP(b *testing.B) {
-	srv := testserver.Start(b, testserver.Options{Rows: refundRows(b, refundBenchRows)})
+	srv := testserver.Start(b, testserver.Options{Rows: yamlRows(b, refundBenchRows)})
 	body, _ := json.Marshal(map[string]any{"input": refundBenchInput, "as_of": refundNow})
 	if r := testserver.PostRaw(b, srv.Client, srv.URL, "/v1/decisions/refund.path", body); r.Status != http.StatusOK || r.Body["outcome"] != "allow" {
 		b.Fatalf("HTTP %d: %s", r.Status, r.Raw)
