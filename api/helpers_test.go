@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"testing"
 	"testing/fstest"
 
@@ -21,6 +20,7 @@ import (
 	"arbiter/internal/decisionlog"
 	"arbiter/internal/reload"
 	"arbiter/internal/server"
+	"arbiter/internal/testserver"
 )
 
 // demoCatalog is the core catalog plus the engine's demo tables.
@@ -48,25 +48,7 @@ func demoCatalog(t testing.TB) *facts.Catalog {
 func demoDir(t testing.TB) string {
 	t.Helper()
 	dst := t.TempDir()
-	src := "../engine/testdata/good"
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, raw, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	testserver.CopyTree(t, "../engine/testdata/good", dst)
 	return dst
 }
 

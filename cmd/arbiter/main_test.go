@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"arbiter/internal/testserver"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -74,8 +76,8 @@ func TestCLICheckAndTest(t *testing.T) {
 func TestCLITestFailsAndNamesTheCase(t *testing.T) {
 	chdirRoot(t)
 	dir := t.TempDir()
-	copyTree(t, "policies/coupon", filepath.Join(dir, "policies/coupon"))
-	copyTree(t, "rules", filepath.Join(dir, "rules"))
+	testserver.CopyTree(t, "policies/coupon", filepath.Join(dir, "policies/coupon"))
+	testserver.CopyTree(t, "rules", filepath.Join(dir, "rules"))
 	tests := filepath.Join(dir, "policies/coupon/applicability/2020.1/tests.yaml")
 	raw, err := os.ReadFile(tests)
 	if err != nil {
@@ -111,27 +113,5 @@ func TestCLIEvalSampleRequest(t *testing.T) {
 	}
 	if d["decision"] != "coupon.applicability" || d["outcome"] == "" || d["decision_id"] == "" {
 		t.Fatalf("envelope: %s", out)
-	}
-}
-
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, raw, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }

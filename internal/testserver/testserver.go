@@ -252,3 +252,26 @@ func fixturesFS() fs.FS { return os.DirFS(filepath.Join(repoRoot(), "fixtures"))
 
 // Client returns a plain HTTP client for talking to a Process.
 func Client() *http.Client { return &http.Client{Timeout: 10 * time.Second} }
+
+// CopyTree copies the files under src to dst (created as needed), for tests that edit a policy tree.
+func CopyTree(t testing.TB, src, dst string) {
+	t.Helper()
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, raw, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("copy %s: %v", src, err)
+	}
+}
