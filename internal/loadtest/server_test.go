@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,9 @@ var (
 func TestLoad(t *testing.T) {
 	if !*load {
 		t.Skip("measurement, not a test: pass -load (make load)")
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400) // as arbiter serve does
 	}
 	srv := testserver.Start(t, testserver.Options{Fixtures: true})
 	files, err := filepath.Glob("../../fixtures/requests/*.json")
