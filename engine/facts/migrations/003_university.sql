@@ -7,6 +7,7 @@ CREATE TABLE university_vouchers (
     amount numeric(20, 2),
     balance numeric(20, 2),
     issued_at timestamptz,
+    valid_to date,
     site text NOT NULL DEFAULT 'mainland',
     activation_code_method boolean NOT NULL DEFAULT false
 );
