@@ -34,20 +34,19 @@ reasons contains {"code": "DIFFERENTIATION_CERTIFIED", "rule": "EXIT-03", "messa
 }
 
 # EXIT-04..10: a record of the kind in any status (draft, submitted, rejected, expired or approved) blocks.
-records := [
-	{"field": "cloud_software_solution_count", "code": "HAS_CLOUD_SOFTWARE_SOLUTION", "rule": "EXIT-04", "what": "a cloud-software solution record"},
-	{"field": "advanced_cloud_software_solution_count", "code": "HAS_ADVANCED_CLOUD_SOFTWARE_SOLUTION", "rule": "EXIT-05", "what": "an advanced cloud-software solution record"},
-	{"field": "test_voucher_count", "code": "HAS_TEST_VOUCHER", "rule": "EXIT-06", "what": "a test-voucher record"},
-	{"field": "exam_voucher_count", "code": "HAS_EXAM_VOUCHER", "rule": "EXIT-07", "what": "an exam-voucher record"},
-	{"field": "mdf_count", "code": "HAS_MDF", "rule": "EXIT-08", "what": "a market development fund (MDF) record"},
-	{"field": "fh_count", "code": "HAS_FH", "rule": "EXIT-09", "what": "a dedicated-staff incentive (FH) record"},
-	{"field": "delivery_capability_support_count", "code": "HAS_DELIVERY_CAPABILITY_SUPPORT", "rule": "EXIT-10", "what": "a delivery-capability support record"},
-]
+reasons contains {"code": "HAS_CLOUD_SOFTWARE_SOLUTION", "rule": "EXIT-04", "message": "The account has a cloud-software solution record."} if account.cloud_software_solution_count > 0
 
-reasons contains {"code": r.code, "rule": r.rule, "message": sprintf("The account has %s.", [r.what])} if {
-	some r in records
-	account[r.field] > 0
-}
+reasons contains {"code": "HAS_ADVANCED_CLOUD_SOFTWARE_SOLUTION", "rule": "EXIT-05", "message": "The account has an advanced cloud-software solution record."} if account.advanced_cloud_software_solution_count > 0
+
+reasons contains {"code": "HAS_TEST_VOUCHER", "rule": "EXIT-06", "message": "The account has a test-voucher record."} if account.test_voucher_count > 0
+
+reasons contains {"code": "HAS_EXAM_VOUCHER", "rule": "EXIT-07", "message": "The account has an exam-voucher record."} if account.exam_voucher_count > 0
+
+reasons contains {"code": "HAS_MDF", "rule": "EXIT-08", "message": "The account has a market development fund (MDF) record."} if account.mdf_count > 0
+
+reasons contains {"code": "HAS_FH", "rule": "EXIT-09", "message": "The account has a dedicated-staff incentive (FH) record."} if account.fh_count > 0
+
+reasons contains {"code": "HAS_DELIVERY_CAPABILITY_SUPPORT", "rule": "EXIT-10", "message": "The account has a delivery-capability support record."} if account.delivery_capability_support_count > 0
 
 decision := {
 	"reasons": reasons,
