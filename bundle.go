@@ -1,5 +1,5 @@
-// Package arbiter holds the policy bundle compiled into the binary: policies (with their _lib
-// modules, hence all:), rule tables and fixtures.
+// Package arbiter holds the policy tree compiled into the binary: policies (with their _lib
+// modules, hence all:), rule tables, the fact catalog and fixtures.
 package arbiter
 
 import (
@@ -7,10 +7,10 @@ import (
 	"io/fs"
 )
 
-//go:embed all:policies rules fixtures
+//go:embed all:policies rules facts fixtures
 var bundle embed.FS
 
-// Bundle returns the embedded tree with policies/, rules/ and fixtures/ at its root.
+// Bundle returns the embedded tree with policies/, rules/, facts/ and fixtures/ at its root.
 func Bundle() fs.FS { return bundle }
 
 // Fixtures returns the embedded fixtures/ tree (the in-memory default's facts).

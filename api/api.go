@@ -14,8 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"arbiter/engine"
-	"arbiter/internal/decisionlog"
 	"arbiter/internal/reload"
+	"arbiter/store/decisionlog"
 )
 
 //go:embed openapi.yaml

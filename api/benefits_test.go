@@ -18,9 +18,9 @@ import (
 	"github.com/shopspring/decimal"
 
 	"arbiter/engine"
-	"arbiter/engine/facts"
 	"arbiter/internal/loadtest"
-	"arbiter/internal/testserver"
+	"arbiter/internal/testing/testserver"
+	"arbiter/store"
 )
 
 // Partner-benefit decisions beyond the catalog cases: the MDF quota and the one-FH-per-period rule
@@ -212,7 +212,7 @@ fh_persons:
 func lecturerPolicyDir(t testing.TB) string {
 	t.Helper()
 	dst := t.TempDir()
-	for _, dir := range []string{"policies/_lib", "policies/mdf", "policies/fh", "rules/mdf", "rules/fh", "rules/calendar"} {
+	for _, dir := range []string{"facts", "policies/_lib", "policies/mdf", "policies/fh", "rules/mdf", "rules/fh", "rules/calendar"} {
 		src := filepath.Join("..", filepath.FromSlash(dir))
 		err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
 			if err != nil {
@@ -405,7 +405,7 @@ func benefitEngineRequest(t testing.TB, decision string, raw []byte) engine.Requ
 // memory and in PostgreSQL, and over HTTP against PostgreSQL.
 func BenchmarkBenefitDecisions(b *testing.B) {
 	srv := testserver.Start(b, testserver.Options{Fixtures: true})
-	mem, err := facts.NewMemory(srv.Service.Engine.PolicySet().Catalog(), testserver.Fixtures(b))
+	mem, err := store.NewMemory(srv.Service.Engine.PolicySet().Catalog(), testserver.Fixtures(b))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,9 +11,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"arbiter"
+	"arbiter/casetest"
 	"arbiter/engine"
-	"arbiter/engine/facts"
-	"arbiter/internal/testserver"
+	"arbiter/internal/testing/testserver"
+	"arbiter/store"
 )
 
 // TestCatalogCasesOverHTTPWithPostgres runs every tests.yaml case of the shipped bundle through the
@@ -22,7 +24,10 @@ import (
 func TestCatalogCasesOverHTTPWithPostgres(t *testing.T) {
 	srv := testserver.Start(t, testserver.Options{})
 	set := srv.Service.Engine.PolicySet()
-	cases := set.TestCases()
+	cases, err := casetest.Load(arbiter.Bundle(), set)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(cases) == 0 {
 		t.Fatal("the bundle has no cases")
 	}
@@ -37,7 +42,7 @@ func TestCatalogCasesOverHTTPWithPostgres(t *testing.T) {
 			}
 			if tc.Tables != nil {
 				// Rule-table overrides cannot be sent over HTTP; run in-process against the same database.
-				if r := set.RunCaseWith(ctx, tc, srv.Postgres); !r.Passed() {
+				if r := casetest.RunWith(ctx, set, tc, srv.Postgres); !r.Passed() {
 					t.Fatalf("%s:%d: %v", tc.File, tc.Line, r.Failures)
 				}
 				return
@@ -56,7 +61,7 @@ func TestCatalogCasesOverHTTPWithPostgres(t *testing.T) {
 }
 
 // resetTables deletes every row of the dirty tables, loads rows, and marks their tables dirty.
-func resetTables(ctx context.Context, srv *testserver.Server, dirty map[string]bool, rows facts.Rows) error {
+func resetTables(ctx context.Context, srv *testserver.Server, dirty map[string]bool, rows store.Rows) error {
 	var stmts []string
 	for table := range dirty {
 		if _, given := rows[table]; !given {

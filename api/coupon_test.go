@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -14,9 +15,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"arbiter/engine"
-	"arbiter/engine/facts"
 	"arbiter/internal/loadtest"
-	"arbiter/internal/testserver"
+	"arbiter/internal/testing/testserver"
+	"arbiter/store"
 )
 
 // Coupon decisions beyond the catalog cases: exactly-once redemption under concurrency and across
@@ -60,9 +61,9 @@ func couponLineRow(id, payment, order, product, merchant, amount string, over ma
 }
 
 // canonical gives rows the catalog's defaults and canonical values, as fixtures get them.
-func canonical(t testing.TB, rows facts.Rows) facts.Rows {
+func canonical(t testing.TB, rows store.Rows) store.Rows {
 	t.Helper()
-	cat, err := facts.EmbeddedCatalog()
+	cat, err := store.LoadCatalog(os.DirFS("../facts"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,19 +71,19 @@ func canonical(t testing.TB, rows facts.Rows) facts.Rows {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := facts.ParseRows(cat, "coupon_test.go", raw)
+	out, err := store.ParseRows(cat, "coupon_test.go", raw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out
 }
 
-func addRow(rows facts.Rows, table string, row map[string]any) {
+func addRow(rows store.Rows, table string, row map[string]any) {
 	rows[table] = append(rows[table], row)
 }
 
 // addPayment adds a new self-paid payment of payer with one order holding lines.
-func addCouponPayment(rows facts.Rows, id, payer string, lines ...map[string]any) {
+func addCouponPayment(rows store.Rows, id, payer string, lines ...map[string]any) {
 	addRow(rows, "coupon_payments", map[string]any{"id": id, "payer_account_id": payer})
 	addRow(rows, "coupon_payment_orders", map[string]any{"id": "O-" + id, "payment_id": id, "account_id": payer, "order_type": "new", "payer_type": "self"})
 	for _, l := range lines {
@@ -90,8 +91,8 @@ func addCouponPayment(rows facts.Rows, id, payer string, lines ...map[string]any
 	}
 }
 
-func couponAccounts() facts.Rows {
-	rows := facts.Rows{}
+func couponAccounts() store.Rows {
+	rows := store.Rows{}
 	addRow(rows, "market_accounts", map[string]any{"id": "A1", "personal_real_name_verified": true})
 	addRow(rows, "market_accounts", map[string]any{"id": "A2", "personal_real_name_verified": true})
 	return rows
@@ -337,7 +338,7 @@ func TestCouponBadInputIsAProblemNamingTheField(t *testing.T) {
 // 1 bundled ECS line) and a wallet of 50 coupons. A mixed wallet holds what a buyer collects: 10 of
 // the payment's merchants that apply, 10 of them that do not (thresholds, SKUs, expired, used) and
 // 30 of other merchants; in the all-applicable wallet every coupon applies.
-func couponWallet(allApplicable bool) facts.Rows {
+func couponWallet(allApplicable bool) store.Rows {
 	rows := couponAccounts()
 	var lines []map[string]any
 	for i := range 10 {
@@ -389,7 +390,7 @@ func BenchmarkCouponCandidates(b *testing.B) {
 	}{{"mixed", false}, {"all-applicable", true}} {
 		rows := canonical(b, couponWallet(wallet.all))
 		srv := testserver.Start(b, testserver.Options{Rows: rows})
-		mem, err := facts.NewMemory(srv.Service.Engine.PolicySet().Catalog(), rows)
+		mem, err := store.NewMemory(srv.Service.Engine.PolicySet().Catalog(), rows)
 		if err != nil {
 			b.Fatal(err)
 		}

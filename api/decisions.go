@@ -14,7 +14,8 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"arbiter/engine"
-	"arbiter/internal/decisionlog"
+	"arbiter/engine/value"
+	"arbiter/store/decisionlog"
 )
 
 // decisionRequest is the body of POST /v1/decisions/{decision}.
@@ -74,13 +75,14 @@ func (s *server) decodeDecisionRequest(w http.ResponseWriter, r *http.Request, i
 		p := problem(http.StatusBadRequest, codeMalformedJSON, "the body could not be read")
 		return engine.Request{}, &p
 	}
-	req, p := parseDecisionRequest(body)
+	req, p := ParseRequest(body)
 	req.Decision = id
 	return req, p
 }
 
-// parseDecisionRequest decodes and checks a decision request body; it never panics on any input.
-func parseDecisionRequest(body []byte) (engine.Request, *Problem) {
+// ParseRequest decodes and checks a decision request body, once, into the engine's value model;
+// `arbiter eval` reads its file with it too. It never panics on any input.
+func ParseRequest(body []byte) (engine.Request, *Problem) {
 	var dr decisionRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -97,11 +99,17 @@ func parseDecisionRequest(body []byte) (engine.Request, *Problem) {
 			engine.FieldError{Field: "input", Message: "is required"})
 		return req, &p
 	}
-	in := json.NewDecoder(bytes.NewReader(dr.Input))
-	in.UseNumber()
-	if err := in.Decode(&req.Input); err != nil {
+	in, err := value.Decode(dr.Input, "input")
+	if err != nil {
+		var ve *value.Error
+		if errors.As(err, &ve) {
+			p := problem(http.StatusUnprocessableEntity, string(engine.CodeInvalidInput), "input: "+ve.Message,
+				engine.FieldError{Field: ve.Path, Message: ve.Message})
+			return req, &p
+		}
 		return req, bodyProblem(err)
 	}
+	req.Input = in
 	if dr.AsOf != nil {
 		t, err := time.Parse(time.RFC3339Nano, *dr.AsOf)
 		if err != nil {

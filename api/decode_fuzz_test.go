@@ -17,7 +17,7 @@ func FuzzParseDecisionRequest(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		req, p := parseDecisionRequest(body)
+		req, p := ParseRequest(body)
 		if p != nil {
 			if p.Status < 400 || p.Status >= 500 || p.Code == "" || p.Title == "" {
 				t.Fatalf("problem %+v for %q", p, body)
@@ -43,7 +43,7 @@ func TestParseDecisionRequestStatuses(t *testing.T) {
 		{"input is null", `{"input":null}`, http.StatusUnprocessableEntity, "invalid_input"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, p := parseDecisionRequest([]byte(tt.body))
+			_, p := ParseRequest([]byte(tt.body))
 			if tt.status == 0 {
 				if p != nil {
 					t.Fatalf("unexpected problem %+v", p)

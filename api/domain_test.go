@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
-	"arbiter/engine/facts"
+	"arbiter/store"
 )
 
 // race runs n calls at once, released together so they contend, and returns their results in order.
@@ -101,13 +102,13 @@ func expectProblem(t *testing.T, client *http.Client, baseURL, decision string, 
 }
 
 // yamlRows parses rows written as fixture YAML against the embedded catalog, applying its defaults.
-func yamlRows(t testing.TB, doc string) facts.Rows {
+func yamlRows(t testing.TB, doc string) store.Rows {
 	t.Helper()
-	cat, err := facts.EmbeddedCatalog()
+	cat, err := store.LoadCatalog(os.DirFS("../facts"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := facts.ParseRows(cat, t.Name(), []byte(doc))
+	rows, err := store.ParseRows(cat, t.Name(), []byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,45 +10,26 @@ import (
 	"net/http/httptest"
 	"os"
 	"testing"
-	"testing/fstest"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"arbiter/api"
 	"arbiter/engine"
-	"arbiter/engine/facts"
-	"arbiter/internal/decisionlog"
 	"arbiter/internal/reload"
 	"arbiter/internal/server"
-	"arbiter/internal/testserver"
+	"arbiter/internal/testing/demotree"
+	"arbiter/store"
+	"arbiter/store/decisionlog"
 )
 
-// demoCatalog is the core catalog plus the engine's demo tables.
-func demoCatalog(t testing.TB) *facts.Catalog {
-	t.Helper()
-	m := fstest.MapFS{}
-	for name, path := range map[string]string{
-		"core.yaml": "../engine/facts/catalog/core.yaml",
-		"demo.yaml": "../engine/testdata/catalog/demo.yaml",
-	} {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m[name] = &fstest.MapFile{Data: raw}
-	}
-	cat, err := facts.LoadCatalog(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cat
-}
+// demoCatalog is the demo tree's catalog: the core tables plus the demo tables.
+func demoCatalog(t testing.TB) *store.Catalog { return demotree.Catalog(t) }
 
-// demoDir copies the engine's demo policy tree into a temporary folder a test may edit.
+// demoDir writes the demo policy tree into a temporary folder a test may edit.
 func demoDir(t testing.TB) string {
 	t.Helper()
 	dst := t.TempDir()
-	testserver.CopyTree(t, "../engine/testdata/good", dst)
+	demotree.WriteTo(t, dst)
 	return dst
 }
 
@@ -60,41 +41,41 @@ type demoAPI struct {
 	registry *prometheus.Registry
 }
 
-var demoRows = facts.Rows{"demo_accounts": {
+var demoRows = store.Rows{"demo_accounts": {
 	{"id": "G1", "tier": "gold", "balance": "0.10"},
 	{"id": "B1", "tier": "basic", "balance": "0.1"},
 }}
 
 // startDemo serves the demo policies over an in-memory store with the real handler.
-func startDemo(t testing.TB, store facts.Store, log decisionlog.Log) *demoAPI {
+func startDemo(t testing.TB, store store.Store, log decisionlog.Log) *demoAPI {
 	t.Helper()
 	return startDemoWith(t, store, log, nil)
 }
 
 // startDemoWith serves the demo policies over store, logging to log, ready when ready says so.
-func startDemoWith(t testing.TB, store facts.Store, log decisionlog.Log, ready func(context.Context) error) *demoAPI {
+func startDemoWith(t testing.TB, st store.Store, log decisionlog.Log, ready func(context.Context) error) *demoAPI {
 	t.Helper()
 	cat := demoCatalog(t)
 	dir := demoDir(t)
 	source := func() (fs.FS, error) { return os.DirFS(dir), nil }
-	set, err := reload.Build(context.Background(), source, cat)
+	set, _, err := reload.Build(context.Background(), source)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if store == nil {
-		mem, err := facts.NewMemory(cat, demoRows)
+	if st == nil {
+		mem, err := store.NewMemory(cat, demoRows)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(mem.Close)
-		store = mem
+		st = mem
 	}
 	if log == nil {
 		log = decisionlog.NewMemory(1000)
 	}
 	reg := prometheus.NewRegistry()
 	metrics := api.NewMetrics(reg)
-	e := engine.New(set, store, engine.WithRecorder(server.NewRecorder(log, metrics.LogDropped)))
+	e := engine.New(set, st, engine.WithRecorder(server.NewRecorder(log, metrics.LogDropped)))
 	rl := reload.New(e, source, cat, reload.Hooks{OnResult: func(r reload.Report) {
 		if r.OK {
 			metrics.ReloadOK.Set(1)

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"arbiter/engine"
-	"arbiter/engine/facts"
-	"arbiter/internal/testserver"
+	"arbiter/internal/testing/testserver"
+	"arbiter/store"
 )
 
 // Incentive decisions beyond the catalog cases: the published 2024 worked example and the yearly
@@ -24,9 +24,9 @@ import (
 // incentive.growth benchmarks.
 
 // incentiveRows returns the incentive tables of the embedded fixtures.
-func incentiveRows(t testing.TB) facts.Rows {
+func incentiveRows(t testing.TB) store.Rows {
 	t.Helper()
-	rows := facts.Rows{}
+	rows := store.Rows{}
 	for table, rs := range testserver.Fixtures(t) {
 		if strings.HasPrefix(table, "incentive_") {
 			rows[table] = rs
@@ -230,7 +230,7 @@ func TestIncentiveSampleRequests(t *testing.T) {
 func BenchmarkIncentiveGrowth(b *testing.B) {
 	rows := incentiveRows(b)
 	srv := testserver.Start(b, testserver.Options{Rows: rows})
-	mem, err := facts.NewMemory(srv.Service.Engine.PolicySet().Catalog(), rows)
+	mem, err := store.NewMemory(srv.Service.Engine.PolicySet().Catalog(), rows)
 	if err != nil {
 		b.Fatal(err)
 	}

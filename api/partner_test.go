@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"arbiter/engine"
-	"arbiter/engine/facts"
-	"arbiter/internal/testserver"
+	"arbiter/internal/testing/testserver"
+	"arbiter/store"
 )
 
 // Partner path exit and account cancellation beyond the catalog cases: the envelope over HTTP with facts
@@ -24,10 +24,10 @@ import (
 const partnerAt = "2025-06-01T10:00:00+08:00"
 
 // partnerRows returns the partner tables of the embedded fixtures.
-func partnerRows(t testing.TB) facts.Rows {
+func partnerRows(t testing.TB) store.Rows {
 	t.Helper()
 	all := testserver.Fixtures(t)
-	rows := facts.Rows{"partner_accounts": all["partner_accounts"], "partner_plans": all["partner_plans"]}
+	rows := store.Rows{"partner_accounts": all["partner_accounts"], "partner_plans": all["partner_plans"]}
 	if len(rows["partner_accounts"]) == 0 || len(rows["partner_plans"]) == 0 {
 		t.Fatal("fixtures/partner.yaml has no accounts or no plans")
 	}
@@ -178,10 +178,10 @@ func TestPartnerFactsAreReadFromPostgres(t *testing.T) {
 // under the same policy version.
 func TestPartnerExitSwitchByNewTableVersion(t *testing.T) {
 	dir := t.TempDir()
-	for _, sub := range []string{"policies/partner", "rules/partner"} {
+	for _, sub := range []string{"facts", "policies/partner", "rules/partner"} {
 		testserver.CopyTree(t, filepath.Join("..", filepath.FromSlash(sub)), filepath.Join(dir, filepath.FromSlash(sub)))
 	}
-	rows := facts.Rows{
+	rows := store.Rows{
 		"partner_accounts": {{"id": "PTN-X1", "path": "service", "path_stage": "joined"}},
 		"partner_plans":    {{"account_id": "PTN-X1", "plan": "pce", "status": "expired"}},
 	}
@@ -299,7 +299,7 @@ func TestPartnerSampleRequests(t *testing.T) {
 func BenchmarkPartnerPathExit(b *testing.B) {
 	rows := partnerRows(b)
 	srv := testserver.Start(b, testserver.Options{Rows: rows})
-	mem, err := facts.NewMemory(srv.Service.Engine.PolicySet().Catalog(), rows)
+	mem, err := store.NewMemory(srv.Service.Engine.PolicySet().Catalog(), rows)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -12,9 +12,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"arbiter/engine/facts"
-	"arbiter/internal/decisionlog"
-	"arbiter/internal/pgtest"
+	"arbiter/internal/testing/pgtest"
+	"arbiter/store"
+	"arbiter/store/decisionlog"
 )
 
 const demoDDL = `CREATE TABLE demo_accounts (id text PRIMARY KEY, tier text NOT NULL DEFAULT 'basic', balance numeric NOT NULL DEFAULT 0);
@@ -22,7 +22,7 @@ CREATE TABLE demo_tiers (tier text PRIMARY KEY, discount numeric NOT NULL DEFAUL
 
 // startDemoPostgres serves the demo policies with facts and the decision log in a fresh database,
 // reached through dbURL's host (which may be a proxy the test controls).
-func startDemoPostgres(t *testing.T, via func(string) string) (*demoAPI, *facts.Postgres) {
+func startDemoPostgres(t *testing.T, via func(string) string) (*demoAPI, *store.Postgres) {
 	t.Helper()
 	ctx := context.Background()
 	direct := pgtest.New(t)
@@ -38,7 +38,7 @@ func startDemoPostgres(t *testing.T, via func(string) string) (*demoAPI, *facts.
 	if via != nil {
 		dbURL = via(direct)
 	}
-	pg, err := facts.OpenPostgres(ctx, dbURL, demoCatalog(t))
+	pg, err := store.OpenPostgres(ctx, dbURL, demoCatalog(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func startDemoPostgres(t *testing.T, via func(string) string) (*demoAPI, *facts.
 // tier: two stages, each one batch.
 func TestFactKeyedByAnotherFactInPostgres(t *testing.T) {
 	a, pg := startDemoPostgres(t, nil)
-	if err := pg.Seed(context.Background(), facts.Rows{"demo_tiers": {{"tier": "gold", "discount": "0.15"}}}); err != nil {
+	if err := pg.Seed(context.Background(), store.Rows{"demo_tiers": {{"tier": "gold", "discount": "0.15"}}}); err != nil {
 		t.Fatal(err)
 	}
 	r := post(t, a.url+"/v1/decisions/demo.tiered", `{"input":{"account_id":"G1"},"as_of":"2025-01-01T00:00:00Z"}`)

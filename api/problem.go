@@ -19,6 +19,15 @@ type Problem struct {
 	Errors   []engine.FieldError `json:"errors,omitempty"`
 }
 
+// String renders the problem on one line: code, detail and every field at fault.
+func (p Problem) String() string {
+	out := p.Code + ": " + p.Detail
+	for _, f := range p.Errors {
+		out += "; " + f.Field + ": " + f.Message
+	}
+	return out
+}
+
 // API-level problem codes; engine codes pass through unchanged.
 const (
 	codeMalformedJSON    = "malformed_json"

@@ -13,8 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"arbiter/engine"
-	"arbiter/engine/facts"
-	"arbiter/internal/testserver"
+	"arbiter/internal/testing/testserver"
+	"arbiter/store"
 )
 
 // Refund decisions beyond the catalog cases: the yearly self-service quota under concurrency and across
@@ -430,7 +430,7 @@ var refundBenchInput = map[string]any{"account_id": "A1", "product_id": "P1", "s
 func BenchmarkRefundPath(b *testing.B) {
 	rows := yamlRows(b, refundBenchRows)
 	srv := testserver.Start(b, testserver.Options{Rows: rows})
-	mem, err := facts.NewMemory(srv.Service.Engine.PolicySet().Catalog(), rows)
+	mem, err := store.NewMemory(srv.Service.Engine.PolicySet().Catalog(), rows)
 	if err != nil {
 		b.Fatal(err)
 	}

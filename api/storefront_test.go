@@ -11,8 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"arbiter/engine/facts"
-	"arbiter/internal/testserver"
+	"arbiter/internal/testing/testserver"
+	"arbiter/store"
 )
 
 // Storefront decisions beyond the catalog cases: a free trial is ordered once per account and product
@@ -23,8 +23,8 @@ import (
 const storefrontAt = "2025-02-01T12:00:00+08:00"
 
 // storefrontRows holds A1 and A2, the §8.0 P1 with its standard spec and a 30-day trial spec P1-TRIAL.
-func storefrontRows() facts.Rows {
-	return facts.Rows{
+func storefrontRows() store.Rows {
+	return store.Rows{
 		"market_accounts": {
 			{"id": "A1", "personal_real_name_verified": true, "email_set": true, "on_demand_service_enabled": true, "balance": "1000.00"},
 			{"id": "A2", "personal_real_name_verified": true, "email_set": true, "on_demand_service_enabled": true},

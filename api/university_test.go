@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"arbiter/engine"
-	"arbiter/engine/facts"
-	"arbiter/internal/testserver"
+	"arbiter/internal/testing/testserver"
+	"arbiter/store"
 )
 
 // University vouchers beyond the catalog cases: exact amounts, calendar months and working days over
@@ -29,10 +29,10 @@ const universityAt = "2025-03-01T09:00:00+08:00"
 
 // universityRows returns the university rows of the embedded fixtures: the vouchers and the UNI-
 // accounts of the shared market_accounts table.
-func universityRows(t testing.TB) facts.Rows {
+func universityRows(t testing.TB) store.Rows {
 	t.Helper()
 	all := testserver.Fixtures(t)
-	rows := facts.Rows{"university_vouchers": all["university_vouchers"]}
+	rows := store.Rows{"university_vouchers": all["university_vouchers"]}
 	for _, r := range all["market_accounts"] {
 		if id, _ := r["id"].(string); strings.HasPrefix(id, "UNI-") {
 			rows["market_accounts"] = append(rows["market_accounts"], r)
@@ -114,7 +114,7 @@ func TestUniversityQuoteAmountsAreExact(t *testing.T) {
 // UTC offset: a voucher issued on 1 March in Beijing (still 28 February in UTC) is valid through
 // 1 June in Beijing, so 15:59:59Z on 1 June is inside and 16:00:00Z is outside.
 func TestUniversityValidityIsABeijingDate(t *testing.T) {
-	rows := facts.Rows{
+	rows := store.Rows{
 		"market_accounts": {{"id": "UNI-S9", "personal_real_name_verified": true}},
 		"university_vouchers": {{"id": "UNI-V9", "student_account_id": "UNI-S9", "course_name": "数据库",
 			"course_category": "general_computing", "amount": "300.00", "balance": "120.50", "issued_at": "2025-02-28T16:30:00Z"}},
@@ -271,7 +271,7 @@ func TestUniversitySampleRequests(t *testing.T) {
 func BenchmarkUniversityVoucher(b *testing.B) {
 	rows := universityRows(b)
 	srv := testserver.Start(b, testserver.Options{Rows: rows})
-	mem, err := facts.NewMemory(srv.Service.Engine.PolicySet().Catalog(), rows)
+	mem, err := store.NewMemory(srv.Service.Engine.PolicySet().Catalog(), rows)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,12 +6,12 @@ import (
 	"time"
 
 	"arbiter/engine"
-	"arbiter/engine/facts"
+	"arbiter/store"
 )
 
 func benchDecide(b *testing.B, decision string) {
 	set := loadGood(b)
-	e := engine.New(set, memStore(b, facts.Rows{"demo_accounts": {{"id": "G1", "tier": "gold", "balance": "0.10"}}}))
+	e := engine.New(set, memStore(b, store.Rows{"demo_accounts": {{"id": "G1", "tier": "gold", "balance": "0.10"}}}))
 	req := engine.Request{Decision: decision, AsOf: time.Date(2024, 6, 1, 0, 0, 0, 0, engine.Beijing), Input: map[string]any{"account_id": "G1", "amount": "129.89"}}
 	ctx := context.Background()
 	if _, err := e.Decide(ctx, req); err != nil {

@@ -2,6 +2,9 @@ package engine
 
 import (
 	"time"
+
+	"arbiter/engine/internal/calendar"
+	"arbiter/engine/lang"
 )
 
 // EnvelopeVersion names the decision envelope's contract; it changes only on incompatible changes.
@@ -60,3 +63,12 @@ const (
 	AsOfFromRequest = "request"
 	AsOfFromClock   = "server_clock"
 )
+
+// Reason is one catalog rule that fired, with its stable code.
+type Reason = lang.Reason
+
+// LedgerEntry is one unit of consumption a commit records against a limit key.
+type LedgerEntry = lang.LedgerEntry
+
+// Beijing is the business calendar's time zone (UTC+08:00, no daylight saving).
+var Beijing = calendar.Beijing

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -15,13 +16,15 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
-	"arbiter/engine/facts"
+	"arbiter/engine/lang"
+
+	"arbiter/store"
 )
 
 // Request asks for one decision.
 type Request struct {
 	Decision string
-	// Input is the caller's input decoded from JSON (numbers as json.Number).
+	// Input is the caller's input in the engine's value model (see package value).
 	Input any
 	// AsOf is the instant the decision is made for; zero means the server clock, recorded as such.
 	AsOf time.Time
@@ -31,8 +34,6 @@ type Request struct {
 	Explain bool
 	// DryRun evaluates a commit decision without recording anything.
 	DryRun bool
-
-	tableOverrides map[string]any // test cases only: rule-table data by table id
 }
 
 // Recorder receives every decision made, off the hot path; it must not block.
@@ -43,10 +44,11 @@ type Recorder interface {
 // Engine evaluates decisions over the active policy set and a fact store. It is safe for concurrent use.
 type Engine struct {
 	set      atomic.Pointer[PolicySet]
-	store    facts.Store
+	store    store.Store
 	clock    func() time.Time
 	timeout  time.Duration
 	recorder Recorder
+	tables   map[string]any // rule-table data by table id, replacing the set's versions
 }
 
 // Option configures an Engine.
@@ -61,8 +63,12 @@ func WithTimeout(d time.Duration) Option { return func(e *Engine) { e.timeout = 
 // WithRecorder sends every decision to r.
 func WithRecorder(r Recorder) Option { return func(e *Engine) { e.recorder = r } }
 
+// WithTables replaces the data of rule tables (by table id) in every decision, as a test case may;
+// the envelope marks each replaced version with "+override".
+func WithTables(data map[string]any) Option { return func(e *Engine) { e.tables = data } }
+
 // New returns an engine serving set over store.
-func New(set *PolicySet, store facts.Store, opts ...Option) *Engine {
+func New(set *PolicySet, store store.Store, opts ...Option) *Engine {
 	e := &Engine{store: store, clock: time.Now, timeout: 2 * time.Second}
 	for _, o := range opts {
 		o(e)
@@ -78,7 +84,7 @@ func (e *Engine) PolicySet() *PolicySet { return e.set.Load() }
 func (e *Engine) Swap(s *PolicySet) { e.set.Store(s) }
 
 // Store returns the fact store.
-func (e *Engine) Store() facts.Store { return e.store }
+func (e *Engine) Store() store.Store { return e.store }
 
 // Decide evaluates one decision. Errors are *Error with a machine code.
 func (e *Engine) Decide(ctx context.Context, req Request) (*Decision, error) {
@@ -103,7 +109,7 @@ func (e *Engine) Decide(ctx context.Context, req Request) (*Decision, error) {
 	if err != nil {
 		return nil, err
 	}
-	for id, data := range req.tableOverrides {
+	for id, data := range e.tables {
 		for i, ref := range refs {
 			if ref.Table == id {
 				tables[ref.Name] = data
@@ -137,11 +143,11 @@ func (e *Engine) Decide(ctx context.Context, req Request) (*Decision, error) {
 }
 
 type loader interface {
-	Load(ctx context.Context, lookups []facts.Lookup) (facts.Facts, error)
+	Load(ctx context.Context, lookups []store.Lookup) (store.Facts, error)
 }
 
 // evaluate loads facts through l, runs the program and fills d.
-func (e *Engine) evaluate(ctx context.Context, l loader, pv *policyVersion, req Request, lookups []facts.Lookup, tables map[string]any, d *Decision) (map[string]any, error) {
+func (e *Engine) evaluate(ctx context.Context, l loader, pv *policyVersion, req Request, lookups []store.Lookup, tables map[string]any, d *Decision) (map[string]any, error) {
 	loaded, err := l.Load(ctx, lookups)
 	if err != nil {
 		return nil, factsError(err)
@@ -160,20 +166,17 @@ func (e *Engine) evaluate(ctx context.Context, l loader, pv *policyVersion, req 
 			loaded[k] = v
 		}
 	}
-	r, err := pv.program.eval(ctx, evalDoc{request: req.Input, facts: loaded, rules: tables, rulesKey: rulesKey(d.Tables, req), now: req.AsOf})
+	r, err := pv.program.Eval(ctx, lang.Doc{Request: req.Input, Facts: loaded, Rules: tables, RulesKey: e.rulesKey(d.Tables), Now: req.AsOf})
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
 			return nil, errorf(CodeEvaluationTimeout, err, "evaluation of %s did not finish in time", pv.decision)
 		}
 		return nil, errorf(CodePolicyError, err, "policy %s@%s failed: %v", pv.decision, pv.version, err)
 	}
-	r.finish(pv.ruleOrder)
+	r.Finish(pv.ruleOrder)
 	d.DecisionID = newDecisionID()
 	d.Outcome = r.Outcome
 	d.Reasons = r.Reasons
-	if d.Reasons == nil {
-		d.Reasons = []Reason{}
-	}
 	d.Outputs = r.Outputs
 	if pv.commit != nil {
 		d.Commit = &CommitInfo{Entries: r.Ledger}
@@ -181,10 +184,9 @@ func (e *Engine) evaluate(ctx context.Context, l loader, pv *policyVersion, req 
 	return loaded, nil
 }
 
-// commit decides and records consumption in one transaction under the plan's locks.
 // rulesKey identifies the rule-table versions a decision read; overridden tables are not cached.
-func rulesKey(refs []TableRef, req Request) string {
-	if len(req.tableOverrides) > 0 {
+func (e *Engine) rulesKey(refs []TableRef) string {
+	if len(e.tables) > 0 {
 		return ""
 	}
 	var b strings.Builder
@@ -198,14 +200,15 @@ func rulesKey(refs []TableRef, req Request) string {
 	return b.String()
 }
 
-func (e *Engine) commit(ctx context.Context, pv *policyVersion, req Request, lookups []facts.Lookup, tables map[string]any, d *Decision) (map[string]any, error) {
+// commit decides and records consumption in one transaction under the plan's locks.
+func (e *Engine) commit(ctx context.Context, pv *policyVersion, req Request, lookups []store.Lookup, tables map[string]any, d *Decision) (map[string]any, error) {
 	key, locks, err := pv.commit.expand(req.Input, req.AsOf)
 	if err != nil {
 		return nil, err
 	}
 	hash := requestHash(pv.decision, req.Input)
 	var loaded map[string]any
-	err = e.store.Commit(ctx, locks, func(ctx context.Context, tx facts.Tx) error {
+	err = e.store.Commit(ctx, locks, func(ctx context.Context, tx store.Tx) error {
 		prev, err := tx.FindCommit(ctx, pv.decision, key)
 		if err != nil {
 			return err
@@ -225,7 +228,7 @@ func (e *Engine) commit(ctx context.Context, pv *policyVersion, req Request, loo
 		}
 		d.Commit.IdempotencyKey = key
 		d.Commit.DryRun = req.DryRun
-		if d.Outcome != OutcomeAllow || req.DryRun {
+		if d.Outcome != lang.OutcomeAllow || req.DryRun {
 			d.Commit.Entries = nil
 			return nil
 		}
@@ -242,7 +245,7 @@ func (e *Engine) commit(ctx context.Context, pv *policyVersion, req Request, loo
 		if err != nil {
 			return fmt.Errorf("encode answer: %w", err)
 		}
-		return tx.SaveCommit(ctx, facts.CommitRecord{
+		return tx.SaveCommit(ctx, store.CommitRecord{
 			Decision: pv.decision, IdempotencyKey: key, RequestHash: hash, DecisionID: d.DecisionID, Answer: answer,
 		}, entries)
 	})
@@ -256,12 +259,12 @@ func (e *Engine) commit(ctx context.Context, pv *policyVersion, req Request, loo
 	return loaded, nil
 }
 
-func ledgerEntries(in []LedgerEntry, locks []string) ([]facts.LedgerEntry, error) {
+func ledgerEntries(in []LedgerEntry, locks []string) ([]store.LedgerEntry, error) {
 	allowed := make(map[string]bool, len(locks))
 	for _, l := range locks {
 		allowed[l] = true
 	}
-	out := make([]facts.LedgerEntry, 0, len(in))
+	out := make([]store.LedgerEntry, 0, len(in))
 	for _, e := range in {
 		if !allowed[e.Key] {
 			return nil, fmt.Errorf("ledger key %q is not one of the commit's locks %v", e.Key, locks)
@@ -270,7 +273,7 @@ func ledgerEntries(in []LedgerEntry, locks []string) ([]facts.LedgerEntry, error
 		if err != nil {
 			return nil, fmt.Errorf("ledger key %q: %w", e.Key, err)
 		}
-		out = append(out, facts.LedgerEntry{Key: e.Key, Amount: amt})
+		out = append(out, store.LedgerEntry{Key: e.Key, Amount: amt})
 	}
 	return out, nil
 }
@@ -308,7 +311,7 @@ func newDecisionID() string {
 
 // factsError maps fact-store failures to engine errors.
 func factsError(err error) error {
-	var nf *facts.NotFoundError
+	var nf *store.NotFoundError
 	switch {
 	case errors.As(err, &nf):
 		field := nf.Field
@@ -318,7 +321,7 @@ func factsError(err error) error {
 			fields = append(fields, FieldError{Field: field, Message: "does not exist"})
 		}
 		return &Error{Code: CodeFactNotFound, Message: msg, Fields: fields, Err: err}
-	case errors.Is(err, facts.ErrUnavailable):
+	case errors.Is(err, store.ErrUnavailable):
 		return &Error{Code: CodeStoreUnavailable, Message: "the fact store is unavailable", Err: err}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &Error{Code: CodeEvaluationTimeout, Message: "the decision did not finish in time", Err: err}
@@ -327,19 +330,19 @@ func factsError(err error) error {
 }
 
 // lookups expands the keys of the first stage's facts (keyed by the input alone).
-func (pv *policyVersion) lookups(input any, asOf time.Time) ([]facts.Lookup, error) {
+func (pv *policyVersion) lookups(input any, asOf time.Time) ([]store.Lookup, error) {
 	return pv.stageLookups(0, input, nil, asOf)
 }
 
 // stageLookups expands the keys of one stage's facts against the input and the facts loaded so far.
-func (pv *policyVersion) stageLookups(stage int, input any, loaded map[string]any, asOf time.Time) ([]facts.Lookup, error) {
-	out := make([]facts.Lookup, 0, len(pv.facts))
+func (pv *policyVersion) stageLookups(stage int, input any, loaded map[string]any, asOf time.Time) ([]store.Lookup, error) {
+	out := make([]store.Lookup, 0, len(pv.facts))
 	var bad []FieldError
 	for _, f := range pv.facts {
 		if f.stage != stage {
 			continue
 		}
-		l := facts.Lookup{Name: f.name, Provider: f.provider, Key: make(map[string]any, len(f.key))}
+		l := store.Lookup{Name: f.name, Provider: f.provider, Key: make(map[string]any, len(f.key))}
 		for _, k := range f.key {
 			v, fe := k.tmpl.expandWith(input, loaded, asOf)
 			if fe != nil {
@@ -360,11 +363,8 @@ func (pv *policyVersion) stageLookups(stage int, input any, loaded map[string]an
 }
 
 func keyValue(v any) any {
-	if n, ok := v.(json.Number); ok {
-		if i, err := n.Int64(); err == nil {
-			return i
-		}
-		return n.String()
+	if f, ok := v.(float64); ok {
+		return strconv.FormatFloat(f, 'f', -1, 64)
 	}
 	return v
 }
@@ -416,26 +416,4 @@ func (t *tableEntry) at(asOf time.Time) *tableVersion {
 		}
 	}
 	return nil
-}
-
-// normalizeNumbers turns integral json.Numbers into int64 so both languages see integers as integers.
-func normalizeNumbers(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, c := range t {
-			t[k] = normalizeNumbers(c)
-		}
-		return t
-	case []any:
-		for i, c := range t {
-			t[i] = normalizeNumbers(c)
-		}
-		return t
-	case json.Number:
-		if i, err := t.Int64(); err == nil {
-			return i
-		}
-		return t.String()
-	}
-	return v
 }

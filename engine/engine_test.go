@@ -4,66 +4,26 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
 
+	"arbiter/casetest"
 	"arbiter/engine"
-	"arbiter/engine/facts"
+	"arbiter/engine/lang"
+	"arbiter/internal/testing/demotree"
+	"arbiter/store"
 )
 
-// demoCatalog is the core catalog plus the demo tables of testdata/.
-func demoCatalog(t testing.TB) *facts.Catalog {
-	t.Helper()
-	core, err := os.ReadFile("facts/catalog/core.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	demo, err := os.ReadFile("testdata/catalog/demo.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := facts.LoadCatalog(fstest.MapFS{
-		"core.yaml": {Data: core},
-		"demo.yaml": {Data: demo},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cat
-}
+func demoCatalog(t testing.TB) *store.Catalog { return demotree.Catalog(t) }
 
-// goodTree copies testdata/good into a MapFS that a test may then mutate.
-func goodTree(t testing.TB) fstest.MapFS {
-	t.Helper()
-	m := fstest.MapFS{}
-	root := "testdata/good"
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		m[filepath.ToSlash(rel)] = &fstest.MapFile{Data: raw}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
+func goodTree(t testing.TB) fstest.MapFS { return demotree.FS(t) }
 
 func loadGood(t testing.TB) *engine.PolicySet {
 	t.Helper()
-	set, err := engine.Load(context.Background(), goodTree(t), demoCatalog(t))
+	set, err := engine.Load(context.Background(), goodTree(t), engine.WithCatalog(demoCatalog(t)))
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
@@ -76,32 +36,6 @@ func at(s string) time.Time {
 		panic(err)
 	}
 	return t
-}
-
-func TestGoodTreeCasesPass(t *testing.T) {
-	set := loadGood(t)
-	cases := set.TestCases()
-	if len(cases) < 8 {
-		t.Fatalf("want the demo cases, got %d", len(cases))
-	}
-	for _, tc := range cases {
-		t.Run(tc.Name, func(t *testing.T) {
-			if r := set.RunCase(context.Background(), tc); !r.Passed() {
-				t.Fatalf("%s: %v", tc.File, r.Failures)
-			}
-		})
-	}
-}
-
-func TestCheckReportsMismatches(t *testing.T) {
-	set := loadGood(t)
-	tc := set.TestCases()[0]
-	tc.Want.Outcome = "deny"
-	tc.Want.Outputs = map[string]any{"total": "129.98"}
-	r := set.RunCase(context.Background(), tc)
-	if r.Passed() || len(r.Failures) != 2 {
-		t.Fatalf("want 2 failures (outcome, total), got %v", r.Failures)
-	}
 }
 
 func TestLoadErrors(t *testing.T) {
@@ -200,7 +134,11 @@ func TestLoadErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tree := goodTree(t)
 			tt.mutate(tree)
-			_, err := engine.Load(context.Background(), tree, demoCatalog(t))
+			set, err := engine.Load(context.Background(), tree, engine.WithCatalog(demoCatalog(t)))
+			if err == nil {
+				// tests.yaml problems are found when the cases are loaded beside the set.
+				_, err = casetest.Load(tree, set)
+			}
 			var le *engine.LoadError
 			if !errors.As(err, &le) {
 				t.Fatalf("want a *LoadError, got %v", err)
@@ -220,7 +158,7 @@ func TestLoadReportsEveryProblemAtOnce(t *testing.T) {
 	appendTo(tree, "policies/demo/rego_sum/v1/manifest.yaml", "bogus: 1\n")
 	replaceIn(tree, "rules/demo/rates/2024.yaml", `rate: "0.1"`, `rate: 0.1`)
 	replaceIn(tree, "policies/demo/cel_sum/v1/manifest.yaml", "provider: demo.account", "provider: demo.nope")
-	_, err := engine.Load(context.Background(), tree, demoCatalog(t))
+	_, err := engine.Load(context.Background(), tree, engine.WithCatalog(demoCatalog(t)))
 	var le *engine.LoadError
 	if !errors.As(err, &le) || len(le.Problems) < 3 {
 		t.Fatalf("want at least 3 problems, got %v", err)
@@ -279,7 +217,7 @@ func TestVersionSelectionAtWindowEdges(t *testing.T) {
 
 func TestRuleTableVersionFollowsAsOf(t *testing.T) {
 	set := loadGood(t)
-	e := engine.New(set, memStore(t, facts.Rows{"demo_accounts": {{"id": "G1", "tier": "gold", "balance": "0"}}}))
+	e := engine.New(set, memStore(t, store.Rows{"demo_accounts": {{"id": "G1", "tier": "gold", "balance": "0"}}}))
 	for _, tt := range []struct{ asOf, table, fee string }{
 		{"2024-12-31T23:59:59+08:00", "2024", "30"},
 		{"2025-01-01T00:00:00+08:00", "2025", "60"},
@@ -389,7 +327,7 @@ func TestCommitNeverOverspendsUnderConcurrency(t *testing.T) {
 		if errs[i] != nil {
 			t.Fatal(errs[i])
 		}
-		if results[i].Outcome == engine.OutcomeAllow {
+		if results[i].Outcome == lang.OutcomeAllow {
 			allowed++
 			if !results[i].Commit.Committed {
 				t.Fatalf("allowed but not committed: %+v", results[i].Commit)
@@ -448,43 +386,12 @@ func TestDryRunRecordsNothing(t *testing.T) {
 	}
 }
 
-func TestReplayAndDiff(t *testing.T) {
-	set := loadGood(t)
-	e := engine.New(set, memStore(t, facts.Rows{"demo_accounts": {{"id": "G1", "tier": "gold", "balance": "0"}}}), engine.WithTimeout(time.Second))
-	req := engine.Request{Decision: "demo.cel_sum", AsOf: at("2024-06-01T00:00:00+08:00"), Input: map[string]any{"account_id": "G1", "amount": "150"}, Explain: true}
-	d, err := e.Decide(context.Background(), req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	again, err := set.Replay(context.Background(), req, d.Explain.Facts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, changed := engine.Diff(d, again); changed {
-		t.Fatalf("replay over the same facts changed the decision")
-	}
-	tree := goodTree(t)
-	replaceIn(tree, "rules/demo/rates/2024.yaml", `minimum: "100.00"`, `minimum: "200.00"`)
-	candidate, err := engine.Load(context.Background(), tree, demoCatalog(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	after, err := candidate.Replay(context.Background(), req, d.Explain.Facts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	change, changed := engine.Diff(d, after)
-	if !changed || change.Outcome != [2]string{"allow", "deny"} {
-		t.Fatalf("raising the minimum should flip allow to deny, got %+v", change)
-	}
-}
-
-func memStore(t testing.TB, rows facts.Rows) facts.Store {
+func memStore(t testing.TB, rows store.Rows) store.Store {
 	t.Helper()
 	if rows == nil {
-		rows = facts.Rows{}
+		rows = store.Rows{}
 	}
-	m, err := facts.NewMemory(demoCatalog(t), rows)
+	m, err := store.NewMemory(demoCatalog(t), rows)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -507,11 +414,11 @@ func replaceIn(m fstest.MapFS, name, old, new string) {
 func TestCELEvaluationErrorNamesTheRule(t *testing.T) {
 	tree := goodTree(t)
 	replaceIn(tree, "policies/demo/cel_sum/v1/policy.cel.yaml", `condition: facts.account.tier != "gold"`, `condition: facts.account.nope != "gold"`)
-	set, err := engine.Load(context.Background(), tree, demoCatalog(t))
+	set, err := engine.Load(context.Background(), tree, engine.WithCatalog(demoCatalog(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := engine.New(set, memStore(t, facts.Rows{"demo_accounts": {{"id": "G1", "tier": "gold", "balance": "0"}}}))
+	e := engine.New(set, memStore(t, store.Rows{"demo_accounts": {{"id": "G1", "tier": "gold", "balance": "0"}}}))
 	_, err = e.Decide(context.Background(), engine.Request{Decision: "demo.cel_sum", AsOf: at("2025-01-01T00:00:00Z"), Input: map[string]any{"account_id": "G1", "amount": "1"}})
 	if engine.CodeOf(err) != engine.CodePolicyError || !strings.Contains(err.Error(), "rule DEMO-02") {
 		t.Fatalf("want a policy_error naming rule DEMO-02, got %v", err)
@@ -523,12 +430,12 @@ func TestSharedModulesArePartOfTheVersion(t *testing.T) {
 	lib := "package arbiter.demo.lib\n\nminimum_override := \"1\"\n"
 	tree["policies/demo/_lib/v1/lib.rego"] = &fstest.MapFile{Data: []byte(lib)}
 	replaceIn(tree, "policies/demo/rego_sum/v1/manifest.yaml", "entrypoint: data.arbiter.demo.rego_sum.decision", "entrypoint: data.arbiter.demo.rego_sum.decision\nmodules: [demo/_lib/v1/lib.rego]")
-	before, err := engine.Load(context.Background(), tree, demoCatalog(t))
+	before, err := engine.Load(context.Background(), tree, engine.WithCatalog(demoCatalog(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	tree["policies/demo/_lib/v1/lib.rego"] = &fstest.MapFile{Data: []byte(lib + "# changed\n")}
-	after, err := engine.Load(context.Background(), tree, demoCatalog(t))
+	after, err := engine.Load(context.Background(), tree, engine.WithCatalog(demoCatalog(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -538,7 +445,7 @@ func TestSharedModulesArePartOfTheVersion(t *testing.T) {
 		t.Fatal("changing a shared module must change the digest of the versions that use it")
 	}
 	replaceIn(tree, "policies/demo/rego_sum/v1/manifest.yaml", "modules: [demo/_lib/v1/lib.rego]", "modules: [../outside.rego]")
-	if _, err := engine.Load(context.Background(), tree, demoCatalog(t)); err == nil || !strings.Contains(err.Error(), "under policies/") {
+	if _, err := engine.Load(context.Background(), tree, engine.WithCatalog(demoCatalog(t))); err == nil || !strings.Contains(err.Error(), "under policies/") {
 		t.Fatalf("a module outside policies/ must be refused, got %v", err)
 	}
 }
@@ -573,7 +480,7 @@ func TestFactKeysFromOtherFacts(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tree := goodTree(t)
 			tt.mutate(tree)
-			_, err := engine.Load(context.Background(), tree, demoCatalog(t))
+			_, err := engine.Load(context.Background(), tree, engine.WithCatalog(demoCatalog(t)))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("want a load problem containing %q, got %v", tt.want, err)
 			}

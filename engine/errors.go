@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"arbiter/engine/lang"
 )
 
 // Code is a stable, machine-readable error code carried by every engine error.
@@ -88,19 +90,8 @@ func CodeOf(err error) Code {
 	return ""
 }
 
-// Problem is one thing wrong with a policy set, located in a file.
-type Problem struct {
-	File    string `json:"file"`
-	Line    int    `json:"line,omitempty"`
-	Message string `json:"message"`
-}
-
-func (p Problem) String() string {
-	if p.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message)
-	}
-	return fmt.Sprintf("%s: %s", p.File, p.Message)
-}
+// Problem is one thing wrong with a policy set, located in a file, with a machine code.
+type Problem = lang.Problem
 
 // LoadError lists every problem found while loading a policy set.
 type LoadError struct {
@@ -115,16 +106,9 @@ func (e *LoadError) Error() string {
 	return fmt.Sprintf("policy set has %d problem(s):\n%s", len(e.Problems), strings.Join(lines, "\n"))
 }
 
-// problems accumulates load problems.
-type problems struct{ list []Problem }
-
-func (ps *problems) add(file string, line int, format string, args ...any) {
-	ps.list = append(ps.list, Problem{File: file, Line: line, Message: fmt.Sprintf(format, args...)})
-}
-
-func (ps *problems) filter(keep func(Problem) bool) []Problem {
+func filterProblems(list []Problem, keep func(Problem) bool) []Problem {
 	var out []Problem
-	for _, p := range ps.list {
+	for _, p := range list {
 		if keep(p) {
 			out = append(out, p)
 		}
@@ -132,9 +116,9 @@ func (ps *problems) filter(keep func(Problem) bool) []Problem {
 	return out
 }
 
-func (ps *problems) err() error {
-	if len(ps.list) == 0 {
+func loadError(ps *lang.Problems) error {
+	if ps.Len() == 0 {
 		return nil
 	}
-	return &LoadError{Problems: ps.list}
+	return &LoadError{Problems: ps.List}
 }

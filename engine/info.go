@@ -3,7 +3,7 @@ package engine
 import (
 	"time"
 
-	"arbiter/engine/facts"
+	"arbiter/store"
 )
 
 // DecisionInfo describes one decision and its versions.
@@ -24,7 +24,7 @@ type VersionInfo struct {
 	Facts       []string   `json:"facts"`
 	Tables      []string   `json:"tables"`
 	Commit      bool       `json:"commit"`
-	Cases       int        `json:"cases"`
+	Dir         string     `json:"dir"`
 }
 
 // TableInfo describes one rule table and its versions.
@@ -68,7 +68,7 @@ func (s *PolicySet) Decision(id string) (DecisionInfo, bool) {
 	info := DecisionInfo{Decision: id}
 	for _, v := range e.versions {
 		vi := VersionInfo{
-			Version: v.version, Description: v.desc, Language: v.language, Digest: v.digest,
+			Version: v.version, Dir: v.dir, Description: v.desc, Language: v.language, Digest: v.digest,
 			ValidFrom: v.window.From, ValidTo: v.window.To, Rules: v.ruleIDs, Commit: v.commit != nil,
 			Facts: []string{}, Tables: []string{},
 		}
@@ -80,9 +80,6 @@ func (s *PolicySet) Decision(id string) (DecisionInfo, bool) {
 		}
 		for _, t := range v.tables {
 			vi.Tables = append(vi.Tables, t.id)
-		}
-		if v.tests != nil {
-			vi.Cases = len(v.tests.cases)
 		}
 		info.Versions = append(info.Versions, vi)
 	}
@@ -105,4 +102,4 @@ func (s *PolicySet) Tables() []TableInfo {
 }
 
 // Catalog returns the fact catalog the set was validated against.
-func (s *PolicySet) Catalog() *facts.Catalog { return s.catalog }
+func (s *PolicySet) Catalog() *store.Catalog { return s.catalog }

@@ -16,7 +16,11 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
 
-	"arbiter/engine/facts"
+	"arbiter/engine/lang"
+	"arbiter/engine/lang/cel"
+	"arbiter/engine/lang/rego"
+	"arbiter/internal/strictyaml"
+	"arbiter/store"
 )
 
 // PolicySet is an immutable, validated and compiled set of policy versions and rule tables.
@@ -25,7 +29,7 @@ type PolicySet struct {
 	loadedAt  time.Time
 	decisions map[string]*decisionEntry
 	tables    map[string]*tableEntry
-	catalog   *facts.Catalog
+	catalog   *store.Catalog
 }
 
 type decisionEntry struct {
@@ -48,8 +52,7 @@ type policyVersion struct {
 	tables    []tableRef
 	schema    *jsonschema.Schema
 	commit    *commitPlan
-	program   program
-	tests     *testFile
+	program   lang.Program
 }
 
 type factSpec struct {
@@ -100,15 +103,24 @@ type tableFileYAML struct {
 }
 
 var (
-	idPattern     = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-	ruleIDPattern = regexp.MustCompile(`\b[A-Z][A-Z0-9]*(-[A-Z0-9]+)+\b`)
+	idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 )
 
 // LoadOption narrows or adjusts loading.
 type LoadOption func(*loadConfig)
 
 type loadConfig struct {
-	only []string
+	only      []string
+	catalog   *store.Catalog
+	languages map[string]lang.Compiler
+}
+
+// WithCatalog validates the set against cat instead of the catalog in the tree's facts/ folder.
+func WithCatalog(cat *store.Catalog) LoadOption { return func(c *loadConfig) { c.catalog = cat } }
+
+// WithLanguage adds (or replaces) the compiler of one policy language; rego and cel are built in.
+func WithLanguage(name string, c lang.Compiler) LoadOption {
+	return func(cfg *loadConfig) { cfg.languages[name] = c }
 }
 
 // Only loads the policy versions under these paths (such as "policies/coupon"); every rule table is
@@ -126,9 +138,9 @@ func Only(paths ...string) LoadOption {
 
 // wantsTable keeps a rule-table problem when every policy is loaded, or when a loaded policy reads
 // that table or the table is in a loaded domain.
-func (c *loadConfig) wantsTable(set *PolicySet) func(Problem) bool {
+func (c *loadConfig) wantsTable(set *PolicySet) func(lang.Problem) bool {
 	if len(c.only) == 0 {
-		return func(Problem) bool { return true }
+		return func(lang.Problem) bool { return true }
 	}
 	read := map[string]bool{}
 	for _, e := range set.decisions {
@@ -138,7 +150,7 @@ func (c *loadConfig) wantsTable(set *PolicySet) func(Problem) bool {
 			}
 		}
 	}
-	return func(p Problem) bool {
+	return func(p lang.Problem) bool {
 		parts := strings.Split(p.File, "/") // rules/<domain>/<table>/...
 		if len(parts) < 3 {
 			return true
@@ -159,53 +171,63 @@ func (c *loadConfig) wants(dir string) bool {
 	return false
 }
 
-// Load reads, validates and compiles the policies/ and rules/ trees of fsys against the fact catalog.
-// Every problem found is reported at once in a *LoadError.
-func Load(ctx context.Context, fsys fs.FS, cat *facts.Catalog, opts ...LoadOption) (*PolicySet, error) {
-	cfg := &loadConfig{}
+// Load reads, validates and compiles a policy tree: the fact catalog in facts/, the rule tables in
+// rules/ and the policy versions in policies/. Every problem found is reported at once in a *LoadError.
+func Load(ctx context.Context, fsys fs.FS, opts ...LoadOption) (*PolicySet, error) {
+	cfg := &loadConfig{languages: map[string]lang.Compiler{"rego": rego.Compiler{}, "cel": cel.Compiler{}}}
 	for _, o := range opts {
 		o(cfg)
 	}
-	ps := &problems{}
+	cat := cfg.catalog
+	if cat == nil {
+		sub, err := fs.Sub(fsys, "facts")
+		if err != nil {
+			return nil, err
+		}
+		if cat, err = store.LoadCatalog(sub); err != nil {
+			return nil, fmt.Errorf("fact catalog: %w", err)
+		}
+	}
+	ps := &lang.Problems{}
 	set := &PolicySet{
 		loadedAt:  time.Now(),
 		decisions: map[string]*decisionEntry{},
 		tables:    map[string]*tableEntry{},
 		catalog:   cat,
 	}
-	tps := &problems{}
+	tps := &lang.Problems{}
 	loadTables(fsys, set, tps)
 	loadPolicies(ctx, fsys, set, cfg, ps)
-	ps.list = append(tps.filter(cfg.wantsTable(set)), ps.list...)
-	if err := ps.err(); err != nil {
+	ps.List = append(filterProblems(tps.List, cfg.wantsTable(set)), ps.List...)
+	if err := loadError(ps); err != nil {
 		return nil, err
 	}
 	set.revision = set.computeRevision()
 	return set, nil
 }
 
-func loadTables(fsys fs.FS, set *PolicySet, ps *problems) {
+func loadTables(fsys fs.FS, set *PolicySet, ps *lang.Problems) {
 	domains, err := fs.ReadDir(fsys, "rules")
 	if err != nil {
 		if !isNotExist(err) {
-			ps.add("rules", 0, "cannot read: %v", err)
+			ps.Add(lang.ProblemRead, "rules", 0, "cannot read: %v", err)
 		}
 		return
 	}
 	for _, d := range domains {
 		if !d.IsDir() {
-			ps.add(path.Join("rules", d.Name()), 0, "expected a domain folder")
+			ps.Add(lang.ProblemInvalid, path.Join("rules", d.Name()), 0, "expected a domain folder")
 			continue
 		}
 		tables, err := fs.ReadDir(fsys, path.Join("rules", d.Name()))
 		if err != nil {
-			ps.add(path.Join("rules", d.Name()), 0, "cannot read: %v", err)
+			ps.Add(lang.ProblemRead, path.Join("rules", d.Name()), 0, "cannot read: %v", err)
 			continue
 		}
 		for _, t := range tables {
 			dir := path.Join("rules", d.Name(), t.Name())
 			if !t.IsDir() {
-				ps.add(dir, 0, "expected a table folder rules/<domain>/<table>/")
+				ps.Add(lang.ProblemInvalid, dir, 0, "expected a table folder rules/<domain>/<table>/")
 				continue
 			}
 			loadTable(fsys, dir, d.Name()+"."+t.Name(), set, ps)
@@ -213,20 +235,20 @@ func loadTables(fsys fs.FS, set *PolicySet, ps *problems) {
 	}
 }
 
-func loadTable(fsys fs.FS, dir, id string, set *PolicySet, ps *problems) {
+func loadTable(fsys fs.FS, dir, id string, set *PolicySet, ps *lang.Problems) {
 	entry := &tableEntry{id: id}
 	schemaFile := path.Join(dir, "schema.yaml")
 	raw, err := fs.ReadFile(fsys, schemaFile)
 	if err != nil {
-		ps.add(schemaFile, 0, "missing: every rule table needs a schema.yaml")
+		ps.Add(lang.ProblemReference, schemaFile, 0, "missing: every rule table needs a schema.yaml")
 	} else {
 		var n yaml.Node
 		if err := yaml.Unmarshal(raw, &n); err != nil {
-			addYAMLProblem(schemaFile, err.Error(), ps)
-		} else if doc, err := nodeValue(&n); err != nil {
-			ps.add(schemaFile, 0, "%v", err)
+			strictyaml.AddProblem(schemaFile, err.Error(), ps)
+		} else if doc, err := strictyaml.Value(&n); err != nil {
+			ps.Add(lang.ProblemSchema, schemaFile, 0, "%v", err)
 		} else if s, err := compileSchema(schemaFile, doc); err != nil {
-			ps.add(schemaFile, 0, "%v", err)
+			ps.Add(lang.ProblemSchema, schemaFile, 0, "%v", err)
 		} else {
 			entry.schema = s
 		}
@@ -240,81 +262,81 @@ func loadTable(fsys fs.FS, dir, id string, set *PolicySet, ps *problems) {
 		file := path.Join(dir, name)
 		raw, err := fs.ReadFile(fsys, file)
 		if err != nil {
-			ps.add(file, 0, "cannot read: %v", err)
+			ps.Add(lang.ProblemRead, file, 0, "cannot read: %v", err)
 			continue
 		}
 		var tf tableFileYAML
-		if !decodeStrict(file, raw, &tf, ps) {
+		if !strictyaml.Decode(file, raw, &tf, ps) {
 			continue
 		}
 		line := tf.Data.Line
 		if tf.Table != id {
-			ps.add(file, 1, "table is %q, but the folder makes it %q", tf.Table, id)
+			ps.Add(lang.ProblemInvalid, file, 1, "table is %q, but the folder makes it %q", tf.Table, id)
 		}
 		if want := strings.TrimSuffix(name, ".yaml"); tf.Version != want {
-			ps.add(file, 1, "version is %q, but the file name makes it %q", tf.Version, want)
+			ps.Add(lang.ProblemInvalid, file, 1, "version is %q, but the file name makes it %q", tf.Version, want)
 		}
 		if tf.ValidFrom.IsZero() {
-			ps.add(file, 1, "valid_from is required")
+			ps.Add(lang.ProblemInvalid, file, 1, "valid_from is required")
 		}
 		w := window{From: tf.ValidFrom, To: tf.ValidTo}
 		if w.To != nil && !w.To.After(w.From) {
-			ps.add(file, 1, "valid_to %s is not after valid_from %s", w.To.Format(time.RFC3339), w.From.Format(time.RFC3339))
+			ps.Add(lang.ProblemInvalid, file, 1, "valid_to %s is not after valid_from %s", w.To.Format(time.RFC3339), w.From.Format(time.RFC3339))
 		}
 		if tf.Data.Kind == 0 {
-			ps.add(file, 1, "data is required")
+			ps.Add(lang.ProblemInvalid, file, 1, "data is required")
 			continue
 		}
-		data, err := nodeValue(&tf.Data)
+		data, err := strictyaml.Value(&tf.Data)
 		if err != nil {
-			ps.add(file, line, "%v", err)
+			ps.Add(lang.ProblemInvalid, file, line, "%v", err)
 			continue
 		}
-		if p := findFloat(data, "data"); p != "" {
-			ps.add(file, line, "%s: write decimals as quoted strings (\"0.04\"), never as YAML floats", p)
+		if p := strictyaml.FindFloat(data, "data"); p != "" {
+			ps.Add(lang.ProblemInvalid, file, line, "%s: write decimals as quoted strings (\"0.04\"), never as YAML floats", p)
 			continue
 		}
 		if entry.schema != nil {
 			for _, fe := range validateFields(entry.schema, data, "data") {
-				ps.add(file, line, "%s %s", fe.Field, fe.Message)
+				ps.Add(lang.ProblemSchema, file, line, "%s %s", fe.Field, fe.Message)
 			}
 		}
 		sum := sha256.Sum256(raw)
 		entry.versions = append(entry.versions, &tableVersion{
 			id: id, version: tf.Version, file: file, digest: "sha256:" + hex.EncodeToString(sum[:]),
-			window: w, data: normalizeNumbers(data), desc: tf.Description,
+			window: w, data: data, desc: tf.Description,
 		})
 	}
 	if len(entry.versions) == 0 {
-		ps.add(dir, 0, "rule table %s has no version files", id)
+		ps.Add(lang.ProblemInvalid, dir, 0, "rule table %s has no version files", id)
 	}
 	sort.Slice(entry.versions, func(i, j int) bool { return entry.versions[i].window.From.Before(entry.versions[j].window.From) })
 	for i := 0; i < len(entry.versions); i++ {
 		for j := i + 1; j < len(entry.versions); j++ {
 			a, b := entry.versions[i], entry.versions[j]
 			if a.window.overlaps(b.window) {
-				ps.add(b.file, 1, "window %s overlaps version %s %s of table %s", b.window, a.version, a.window, id)
+				ps.Add(lang.ProblemOverlap, b.file, 1, "window %s overlaps version %s %s of table %s", b.window, a.version, a.window, id)
 			}
 		}
 	}
 	set.tables[id] = entry
 }
 
-func loadPolicies(ctx context.Context, fsys fs.FS, set *PolicySet, cfg *loadConfig, ps *problems) {
+func loadPolicies(ctx context.Context, fsys fs.FS, set *PolicySet, cfg *loadConfig, ps *lang.Problems) {
 	manifests, err := fs.Glob(fsys, "policies/*/*/*/manifest.yaml")
 	if err != nil {
-		ps.add("policies", 0, "%v", err)
+		ps.Add(lang.ProblemInvalid, "policies", 0, "%v", err)
 		return
 	}
 	if len(manifests) == 0 {
-		ps.add("policies", 0, "no policy versions found (policies/<domain>/<decision>/<version>/manifest.yaml)")
+		ps.Add(lang.ProblemInvalid, "policies", 0, "no policy versions found (policies/<domain>/<decision>/<version>/manifest.yaml)")
 		return
 	}
 	for _, mf := range manifests {
 		if !cfg.wants(path.Dir(mf)) {
 			continue
 		}
-		if pv := loadPolicyVersion(ctx, fsys, path.Dir(mf), set, ps); pv != nil {
+		if pv := loadPolicyVersion(ctx, fsys, path.Dir(mf), set, cfg, ps); pv != nil {
 			e := set.decisions[pv.decision]
 			if e == nil {
 				e = &decisionEntry{id: pv.decision}
@@ -329,39 +351,39 @@ func loadPolicies(ctx context.Context, fsys fs.FS, set *PolicySet, cfg *loadConf
 			for j := i + 1; j < len(e.versions); j++ {
 				a, b := e.versions[i], e.versions[j]
 				if a.window.overlaps(b.window) {
-					ps.add(path.Join(b.dir, "manifest.yaml"), 1, "window %s overlaps version %s %s of decision %s", b.window, a.version, a.window, e.id)
+					ps.Add(lang.ProblemOverlap, path.Join(b.dir, "manifest.yaml"), 1, "window %s overlaps version %s %s of decision %s", b.window, a.version, a.window, e.id)
 				}
 			}
 		}
 	}
 }
 
-func loadPolicyVersion(ctx context.Context, fsys fs.FS, dir string, set *PolicySet, ps *problems) *policyVersion {
+func loadPolicyVersion(ctx context.Context, fsys fs.FS, dir string, set *PolicySet, cfg *loadConfig, ps *lang.Problems) *policyVersion {
 	file := path.Join(dir, "manifest.yaml")
 	raw, err := fs.ReadFile(fsys, file)
 	if err != nil {
-		ps.add(file, 0, "cannot read: %v", err)
+		ps.Add(lang.ProblemRead, file, 0, "cannot read: %v", err)
 		return nil
 	}
 	var m manifest
-	if !decodeStrict(file, raw, &m, ps) {
+	if !strictyaml.Decode(file, raw, &m, ps) {
 		return nil
 	}
-	before := len(ps.list)
+	before := ps.Len()
 	parts := strings.Split(dir, "/") // policies/<domain>/<decision>/<version>
 	wantDecision := parts[1] + "." + parts[2]
 	if m.Decision != wantDecision {
-		ps.add(file, 1, "decision is %q, but the folder makes it %q", m.Decision, wantDecision)
+		ps.Add(lang.ProblemInvalid, file, 1, "decision is %q, but the folder makes it %q", m.Decision, wantDecision)
 	}
 	if m.Version != parts[3] {
-		ps.add(file, 1, "version is %q, but the folder name makes it %q", m.Version, parts[3])
+		ps.Add(lang.ProblemInvalid, file, 1, "version is %q, but the folder name makes it %q", m.Version, parts[3])
 	}
 	if m.ValidFrom.IsZero() {
-		ps.add(file, 1, "valid_from is required")
+		ps.Add(lang.ProblemInvalid, file, 1, "valid_from is required")
 	}
 	w := window{From: m.ValidFrom, To: m.ValidTo}
 	if w.To != nil && !w.To.After(w.From) {
-		ps.add(file, 1, "valid_to is not after valid_from")
+		ps.Add(lang.ProblemInvalid, file, 1, "valid_to is not after valid_from")
 	}
 	pv := &policyVersion{
 		decision: m.Decision, version: m.Version, dir: dir, language: m.Language, desc: m.Description,
@@ -376,20 +398,20 @@ func loadPolicyVersion(ctx context.Context, fsys fs.FS, dir string, set *PolicyS
 		ref := m.Facts[name]
 		prov, ok := set.catalog.Provider(ref.Provider)
 		if !ok {
-			ps.add(file, 0, "facts.%s: provider %q does not exist", name, ref.Provider)
+			ps.Add(lang.ProblemReference, file, 0, "facts.%s: provider %q does not exist", name, ref.Provider)
 			continue
 		}
 		fs := factSpec{name: name, provider: ref.Provider}
 		for _, col := range sortedKeys(ref.Key) {
 			t, err := parseTemplate(ref.Key[col])
 			if err != nil {
-				ps.add(file, 0, "facts.%s.key.%s: %v", name, col, err)
+				ps.Add(lang.ProblemInvalid, file, 0, "facts.%s.key.%s: %v", name, col, err)
 				continue
 			}
 			fs.key = append(fs.key, keySpec{column: col, tmpl: t})
 		}
 		if !sameSet(sortedKeys(ref.Key), prov.By) {
-			ps.add(file, 0, "facts.%s: key columns %v must be exactly the provider's lookup columns %v", name, sortedKeys(ref.Key), prov.By)
+			ps.Add(lang.ProblemInvalid, file, 0, "facts.%s: key columns %v must be exactly the provider's lookup columns %v", name, sortedKeys(ref.Key), prov.By)
 		}
 		pv.facts = append(pv.facts, fs)
 	}
@@ -398,18 +420,18 @@ func loadPolicyVersion(ctx context.Context, fsys fs.FS, dir string, set *PolicyS
 	for _, name := range sortedKeys(m.Tables) {
 		id := m.Tables[name]
 		if _, ok := set.tables[id]; !ok {
-			ps.add(file, 0, "tables.%s: rule table %q does not exist", name, id)
+			ps.Add(lang.ProblemReference, file, 0, "tables.%s: rule table %q does not exist", name, id)
 			continue
 		}
 		pv.tables = append(pv.tables, tableRef{name: name, id: id})
 	}
 	// input schema
 	if m.InputSchema.Kind == 0 {
-		ps.add(file, 1, "input_schema is required")
-	} else if doc, err := nodeValue(&m.InputSchema); err != nil {
-		ps.add(file, m.InputSchema.Line, "input_schema: %v", err)
+		ps.Add(lang.ProblemInvalid, file, 1, "input_schema is required")
+	} else if doc, err := strictyaml.Value(&m.InputSchema); err != nil {
+		ps.Add(lang.ProblemSchema, file, m.InputSchema.Line, "input_schema: %v", err)
 	} else if s, err := compileSchema(file, doc); err != nil {
-		ps.add(file, m.InputSchema.Line, "input_schema: %v", err)
+		ps.Add(lang.ProblemSchema, file, m.InputSchema.Line, "input_schema: %v", err)
 	} else {
 		pv.schema = s
 	}
@@ -418,23 +440,23 @@ func loadPolicyVersion(ctx context.Context, fsys fs.FS, dir string, set *PolicyS
 		cp := &commitPlan{}
 		t, err := parseTemplate(m.Commit.IdempotencyKey)
 		if err != nil || m.Commit.IdempotencyKey == "" {
-			ps.add(file, 0, "commit.idempotency_key: must be a template such as \"{input.payment_id}\" (%v)", err)
+			ps.Add(lang.ProblemInvalid, file, 0, "commit.idempotency_key: must be a template such as \"{input.payment_id}\" (%v)", err)
 		}
 		cp.idempotencyKey = t
 		if len(m.Commit.Locks) == 0 {
-			ps.add(file, 0, "commit.locks: a commit needs at least one lock key")
+			ps.Add(lang.ProblemInvalid, file, 0, "commit.locks: a commit needs at least one lock key")
 		}
 		if len(t.facts()) > 0 {
-			ps.add(file, 0, "commit.idempotency_key: a commit's keys come from the input, not from facts")
+			ps.Add(lang.ProblemInvalid, file, 0, "commit.idempotency_key: a commit's keys come from the input, not from facts")
 		}
 		for _, l := range m.Commit.Locks {
 			t, err := parseTemplate(l)
 			if err != nil {
-				ps.add(file, 0, "commit.locks: %v", err)
+				ps.Add(lang.ProblemInvalid, file, 0, "commit.locks: %v", err)
 				continue
 			}
 			if len(t.facts()) > 0 {
-				ps.add(file, 0, "commit.locks: %q: locks are taken before facts load, so they come from the input", l)
+				ps.Add(lang.ProblemInvalid, file, 0, "commit.locks: %q: locks are taken before facts load, so they come from the input", l)
 				continue
 			}
 			cp.locks = append(cp.locks, t)
@@ -442,26 +464,18 @@ func loadPolicyVersion(ctx context.Context, fsys fs.FS, dir string, set *PolicyS
 		pv.commit = cp
 	}
 	// program
-	switch m.Language {
-	case "rego":
-		if m.Entrypoint == "" {
-			ps.add(file, 1, "entrypoint is required for rego policies")
-		} else {
-			pv.program = compileRego(ctx, fsys, dir, m.Entrypoint, sharedModules(file, m.Modules, ps), ps)
-		}
-	case "cel":
-		if m.Entrypoint != "" {
-			ps.add(file, 1, "entrypoint is for rego policies; a cel policy is policy.cel.yaml")
-		}
-		pv.program = compileCEL(fsys, dir, pv, ps)
-	default:
-		ps.add(file, 1, "language must be rego or cel, not %q", m.Language)
+	modules := sharedModules(file, m.Modules, ps)
+	if c, ok := cfg.languages[m.Language]; !ok {
+		ps.Add(lang.ProblemInvalid, file, 1, "language must be one of %v, not %q", sortedKeys(cfg.languages), m.Language)
+	} else {
+		prog, problems := c.Compile(ctx, lang.Source{FS: fsys, Dir: dir, Entrypoint: m.Entrypoint, Modules: modules, RuleIDs: m.Rules})
+		ps.List = append(ps.List, problems...)
+		pv.program = prog
 	}
-	pv.tests = loadTests(fsys, dir, set.catalog, ps)
-	if len(ps.list) > before {
+	if ps.Len() > before {
 		return nil
 	}
-	pv.digest = digestFiles(fsys, dir, sharedModules(file, m.Modules, &problems{}))
+	pv.digest = digestFiles(fsys, dir, modules)
 	return pv
 }
 
@@ -469,7 +483,7 @@ func loadPolicyVersion(ctx context.Context, fsys fs.FS, dir string, set *PolicyS
 // stageFacts orders facts keyed by other facts after those facts, and returns the number of later
 // stages (0 when every key comes from the input). A reference to an unknown fact, to a list of rows
 // or a cycle is a problem.
-func stageFacts(file string, specs []factSpec, cat *facts.Catalog, ps *problems) int {
+func stageFacts(file string, specs []factSpec, cat *store.Catalog, ps *lang.Problems) int {
 	index := map[string]int{}
 	for i, f := range specs {
 		index[f.name] = i
@@ -483,7 +497,7 @@ func stageFacts(file string, specs []factSpec, cat *facts.Catalog, ps *problems)
 			return stage[i]
 		}
 		if stage[i] == visiting {
-			ps.add(file, 0, "facts.%s: its key depends on itself through other facts", specs[i].name)
+			ps.Add(lang.ProblemInvalid, file, 0, "facts.%s: its key depends on itself through other facts", specs[i].name)
 			return 0
 		}
 		stage[i] = visiting
@@ -492,11 +506,11 @@ func stageFacts(file string, specs []factSpec, cat *facts.Catalog, ps *problems)
 			for _, dep := range k.tmpl.facts() {
 				j, ok := index[dep]
 				if !ok {
-					ps.add(file, 0, "facts.%s.key.%s: no fact %q in this manifest", specs[i].name, k.column, dep)
+					ps.Add(lang.ProblemReference, file, 0, "facts.%s.key.%s: no fact %q in this manifest", specs[i].name, k.column, dep)
 					continue
 				}
 				if p, _ := cat.Provider(specs[j].provider); !p.One {
-					ps.add(file, 0, "facts.%s.key.%s: %s is a list of rows; keys can come only from a one-row fact", specs[i].name, k.column, dep)
+					ps.Add(lang.ProblemInvalid, file, 0, "facts.%s.key.%s: %s is a list of rows; keys can come only from a one-row fact", specs[i].name, k.column, dep)
 					continue
 				}
 				s = max(s, visit(j)+1)
@@ -534,12 +548,12 @@ func digestFiles(fsys fs.FS, dir string, shared []string) string {
 }
 
 // sharedModules resolves a manifest's modules (paths under policies/) to files.
-func sharedModules(manifestFile string, modules []string, ps *problems) []string {
+func sharedModules(manifestFile string, modules []string, ps *lang.Problems) []string {
 	out := make([]string, 0, len(modules))
 	for _, m := range modules {
 		clean := path.Clean(m)
 		if path.IsAbs(clean) || strings.HasPrefix(clean, "..") || !strings.HasSuffix(clean, ".rego") {
-			ps.add(manifestFile, 0, "modules: %q must be a .rego path under policies/", m)
+			ps.Add(lang.ProblemInvalid, manifestFile, 0, "modules: %q must be a .rego path under policies/", m)
 			continue
 		}
 		out = append(out, path.Join("policies", clean))

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"arbiter/engine/internal/calendar"
 )
 
 // manifest is the decoded manifest.yaml of one policy version.
@@ -184,7 +186,7 @@ func (t template) expandWith(input any, loaded map[string]any, asOf time.Time) (
 			}
 			fmt.Fprint(&b, v)
 		case p.isAsOf:
-			b.WriteString(asOf.In(Beijing).Format(p.layout))
+			b.WriteString(asOf.In(calendar.Beijing).Format(p.layout))
 		default:
 			b.WriteString(p.literal)
 		}
@@ -227,6 +229,3 @@ func lookupPath(input any, path []string) (any, *FieldError) {
 	}
 	return cur, nil
 }
-
-// Beijing is the business calendar's time zone (UTC+08:00, no daylight saving).
-var Beijing = time.FixedZone("Asia/Shanghai", 8*60*60)

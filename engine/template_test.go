@@ -6,10 +6,13 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"arbiter/engine/internal/calendar"
+	"arbiter/internal/strictyaml"
 )
 
 func TestTemplates(t *testing.T) {
-	input := map[string]any{"coupon_id": "K1", "n": json.Number("7"), "nested": map[string]any{"id": "X"}}
+	input := map[string]any{"coupon_id": "K1", "n": int64(7), "nested": map[string]any{"id": "X"}}
 	asOf := time.Date(2025, 12, 31, 16, 0, 0, 0, time.UTC) // 2026-01-01 00:00 in Beijing
 	tests := []struct {
 		name      string
@@ -18,7 +21,7 @@ func TestTemplates(t *testing.T) {
 		wantField string
 		wantErr   string
 	}{
-		{name: "single placeholder keeps the type", tmpl: "{input.n}", want: json.Number("7"), wantField: "input.n"},
+		{name: "single placeholder keeps the type", tmpl: "{input.n}", want: int64(7), wantField: "input.n"},
 		{name: "composite", tmpl: "coupon:{input.coupon_id}", want: "coupon:K1"},
 		{name: "nested path", tmpl: "x:{input.nested.id}", want: "x:X"},
 		{name: "Beijing year of as_of", tmpl: "quota:{input.coupon_id}:{as_of:2006}", want: "quota:K1:2026"},
@@ -75,7 +78,7 @@ func FuzzNodeValue(f *testing.F) {
 		if err := yaml.Unmarshal([]byte(s), &n); err != nil {
 			return
 		}
-		v, err := nodeValue(&n)
+		v, err := strictyaml.Value(&n)
 		if err != nil {
 			return
 		}
@@ -97,8 +100,8 @@ func TestAddMonthsClampsToMonthEnd(t *testing.T) {
 	} {
 		from, _ := time.Parse(time.RFC3339, tt.from)
 		want, _ := time.Parse(time.RFC3339, tt.want)
-		if got := AddMonths(from, tt.months); !got.Equal(want) {
-			t.Errorf("AddMonths(%s, %d) = %s, want %s", tt.from, tt.months, got, tt.want)
+		if got := calendar.AddMonths(from, tt.months); !got.Equal(want) {
+			t.Errorf("calendar.AddMonths(%s, %d) = %s, want %s", tt.from, tt.months, got, tt.want)
 		}
 	}
 }

@@ -1,22 +1,24 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"arbiter"
+	"arbiter/api"
+	"arbiter/casetest"
 	"arbiter/engine"
-	"arbiter/engine/facts"
 	"arbiter/internal/reload"
 	"arbiter/internal/server"
+	"arbiter/store"
 )
 
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
@@ -58,13 +60,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return server.Run(ctx, cfg, logger(stderr))
 }
 
-func loadSet(ctx context.Context, dir string, opts ...engine.LoadOption) (*engine.PolicySet, *facts.Catalog, error) {
-	cat, err := facts.EmbeddedCatalog()
-	if err != nil {
-		return nil, nil, err
-	}
-	set, err := reload.Build(ctx, server.PolicySource(dir), cat, opts...)
-	return set, cat, err
+// loadSet loads the policy tree at dir (empty: the embedded one) with its catalog cases.
+func loadSet(ctx context.Context, dir string, opts ...engine.LoadOption) (*engine.PolicySet, []casetest.Case, error) {
+	return reload.Build(ctx, server.PolicySource(dir), opts...)
 }
 
 func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -73,19 +71,16 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	set, _, err := loadSet(ctx, *dir, engine.Only(fs.Args()...))
+	set, cases, err := loadSet(ctx, *dir, engine.Only(fs.Args()...))
 	if err != nil {
 		return err
 	}
-	n, cases := 0, 0
+	n := 0
 	for _, d := range set.Decisions() {
 		n += len(d.Versions)
-		for _, v := range d.Versions {
-			cases += v.Cases
-		}
 	}
 	fmt.Fprintf(stdout, "ok: %d decisions, %d policy versions, %d rule tables, %d cases, revision %s\n",
-		len(set.Decisions()), n, len(set.Tables()), cases, set.Revision())
+		len(set.Decisions()), n, len(set.Tables()), len(cases), set.Revision())
 	return nil
 }
 
@@ -99,16 +94,16 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	prefixes := fs.Args()
 	// Paths narrow what is loaded too, so one domain can be tested while another is half-written.
-	set, _, err := loadSet(ctx, *dir, engine.Only(prefixes...))
+	set, cases, err := loadSet(ctx, *dir, engine.Only(prefixes...))
 	if err != nil {
 		return err
 	}
-	var results []engine.CaseResult
-	for _, tc := range set.TestCases() {
+	var results []casetest.Result
+	for _, tc := range cases {
 		if !matchesPrefix(tc.File, prefixes) || (*run != "" && !strings.Contains(tc.Name, *run)) {
 			continue
 		}
-		results = append(results, set.RunCase(ctx, tc))
+		results = append(results, casetest.Run(ctx, set, tc))
 	}
 	for _, r := range results {
 		switch {
@@ -121,7 +116,7 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			fmt.Fprintf(stdout, "ok   %s %s\n", r.Case.File, r.Case.Name)
 		}
 	}
-	passed, failed, files := engine.TestSummary(results)
+	passed, failed, files := casetest.Summary(results)
 	if len(results) == 0 {
 		fmt.Fprintf(stdout, "no cases matched %v\n", prefixes)
 		return errReported
@@ -149,10 +144,11 @@ func matchesPrefix(file string, prefixes []string) bool {
 func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval", stderr)
 	dir := policyDirFlag(fs)
-	input := fs.String("input", "", "JSON file with the decision's input (or a full request body {input, as_of, ...}); - for stdin")
+	input := fs.String("input", "", "JSON file with the request body, as POST /v1/decisions/{decision} takes it ({input, as_of, ...}); - for stdin")
 	asOf := fs.String("as-of", "", "RFC 3339 instant to decide at (default: the request body's as_of, else now)")
 	version := fs.String("version", "", "pin a policy version")
 	explain := fs.Bool("explain", false, "include the facts and rule tables the policy saw")
+	commit := fs.Bool("commit", false, "record a commit decision's consumption (default: a dry run that writes nothing)")
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		return usageError{"usage: arbiter eval <decision> --input FILE [--as-of T]"}
 	}
@@ -167,11 +163,14 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	req, err := requestFromFile(raw)
-	if err != nil {
-		return usageError{fmt.Sprintf("%s: %v", *input, err)}
+	req, p := api.ParseRequest(raw)
+	if p != nil {
+		return usageError{fmt.Sprintf("%s: %s", *input, p)}
 	}
-	req.Decision, req.Explain = decision, *explain
+	req.Decision, req.Explain = decision, req.Explain || *explain
+	if !*commit {
+		req.DryRun = true
+	}
 	if *version != "" {
 		req.Version = *version
 	}
@@ -218,42 +217,6 @@ func readInput(name string) ([]byte, error) {
 	return os.ReadFile(name)
 }
 
-// requestFromFile accepts a request body {input, as_of?, version?} or a bare input object.
-func requestFromFile(raw []byte) (engine.Request, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v map[string]any
-	if err := dec.Decode(&v); err != nil {
-		return engine.Request{}, err
-	}
-	in, isBody := v["input"]
-	for k := range v {
-		switch k {
-		case "input", "as_of", "version", "explain", "dry_run":
-		default:
-			isBody = false
-		}
-	}
-	if !isBody {
-		return engine.Request{Input: v}, nil
-	}
-	req := engine.Request{Input: in}
-	if s, ok := v["as_of"].(string); ok {
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			return req, fmt.Errorf("as_of: %w", err)
-		}
-		req.AsOf = t
-	}
-	if s, ok := v["version"].(string); ok {
-		req.Version = s
-	}
-	if b, ok := v["dry_run"].(bool); ok {
-		req.DryRun = b
-	}
-	return req, nil
-}
-
 func databaseURL() (string, error) {
 	url := os.Getenv("DATABASE_URL")
 	if url == "" {
@@ -270,7 +233,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if err := facts.Migrate(ctx, url); err != nil {
+	if err := store.Migrate(ctx, url); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "migrations applied")
@@ -279,7 +242,8 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("seed", stderr)
-	fixtures := fs.String("fixtures", "", "folder of fixture YAML (empty: the embedded fixtures)")
+	dir := policyDirFlag(fs)
+	fixtures := fs.String("fixtures", "", "folder of fixture YAML (empty: the policy tree's fixtures/)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -287,22 +251,26 @@ func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	cat, err := facts.EmbeddedCatalog()
+	set, _, err := loadSet(ctx, *dir)
 	if err != nil {
 		return err
 	}
+	cat := set.Catalog()
 	src := arbiter.Fixtures()
-	if *fixtures != "" {
+	switch {
+	case *fixtures != "":
 		src = os.DirFS(*fixtures)
+	case *dir != "":
+		src = os.DirFS(filepath.Join(*dir, "fixtures"))
 	}
-	rows, err := facts.LoadRowsDir(cat, src)
+	rows, err := store.LoadRowsDir(cat, src)
 	if err != nil {
 		return err
 	}
-	if err := facts.Migrate(ctx, url); err != nil {
+	if err := store.Migrate(ctx, url); err != nil {
 		return err
 	}
-	pg, err := facts.OpenPostgres(ctx, url, cat)
+	pg, err := store.OpenPostgres(ctx, url, cat)
 	if err != nil {
 		return err
 	}

@@ -1,35 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"time"
 
-	"arbiter/engine"
-	"arbiter/engine/facts"
-	"arbiter/internal/decisionlog"
+	"arbiter/impact"
+	"arbiter/store"
+	"arbiter/store/decisionlog"
 )
-
-// flip is one logged decision the candidate set decides differently.
-type flip struct {
-	DecisionID string        `json:"decision_id"`
-	Decision   string        `json:"decision"`
-	AsOf       time.Time     `json:"as_of"`
-	Change     engine.Change `json:"change,omitempty"`
-	Error      string        `json:"error,omitempty"`
-}
-
-// impactReport summarises a replay of the decision log against a candidate policy set.
-type impactReport struct {
-	Candidate string         `json:"candidate_revision"`
-	Replayed  int            `json:"replayed"`
-	Flipped   int            `json:"flipped"`
-	ByChange  map[string]int `json:"by_outcome_change"`
-	Flips     []flip         `json:"flips"`
-}
 
 func cmdImpact(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("impact", stderr)
@@ -53,11 +34,11 @@ func cmdImpact(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	set, cat, err := loadSet(ctx, *candidate)
+	set, _, err := loadSet(ctx, *candidate)
 	if err != nil {
 		return err
 	}
-	pg, err := facts.OpenPostgres(ctx, url, cat)
+	pg, err := store.OpenPostgres(ctx, url, set.Catalog())
 	if err != nil {
 		return err
 	}
@@ -68,7 +49,7 @@ func cmdImpact(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	rep := Impact(ctx, set, recs)
+	rep := impact.Run(ctx, set, recs)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -83,53 +64,9 @@ func cmdImpact(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			fmt.Fprintf(stdout, "  %s %s: %s\n", f.DecisionID, f.Decision, f.Error)
 			continue
 		}
-		fmt.Fprintf(stdout, "  %s %s as of %s: outcome %v reasons %v outputs changed %v\n",
-			f.DecisionID, f.Decision, f.AsOf.Format(time.RFC3339), f.Change.Outcome, f.Change.Reasons, f.Change.Outputs)
+		fmt.Fprintf(stdout, "  %s %s as of %s: %s\n", f.DecisionID, f.Decision, f.AsOf.Format(time.RFC3339), f.Change)
 	}
 	return nil
-}
-
-// Impact replays every record against set and lists the decisions that would change.
-func Impact(ctx context.Context, set *engine.PolicySet, recs []decisionlog.Record) impactReport {
-	rep := impactReport{Candidate: set.Revision(), ByChange: map[string]int{}, Flips: []flip{}}
-	for _, rec := range recs {
-		before, err := engine.DecodeDecision(rec.Envelope)
-		if err != nil {
-			continue
-		}
-		input, recorded, err := decodeLogged(rec)
-		if err != nil {
-			continue
-		}
-		rep.Replayed++
-		after, err := set.Replay(ctx, engine.Request{Decision: rec.Decision, Input: input, AsOf: rec.AsOf}, recorded)
-		if err != nil {
-			rep.Flipped++
-			rep.ByChange["error:"+string(engine.CodeOf(err))]++
-			rep.Flips = append(rep.Flips, flip{DecisionID: rec.ID, Decision: rec.Decision, AsOf: rec.AsOf, Error: err.Error()})
-			continue
-		}
-		if change, ok := engine.Diff(before, after); ok {
-			rep.Flipped++
-			rep.ByChange[before.Outcome+" -> "+after.Outcome]++
-			rep.Flips = append(rep.Flips, flip{DecisionID: rec.ID, Decision: rec.Decision, AsOf: rec.AsOf, Change: change})
-		}
-	}
-	return rep
-}
-
-func decodeLogged(rec decisionlog.Record) (any, map[string]any, error) {
-	var input any
-	dec := json.NewDecoder(bytes.NewReader(rec.Input))
-	dec.UseNumber()
-	if err := dec.Decode(&input); err != nil {
-		return nil, nil, err
-	}
-	recorded, err := engine.DecodeFacts(rec.Facts)
-	if err != nil {
-		return nil, nil, err
-	}
-	return input, recorded, nil
 }
 
 func timeWindow(from, to string) ([2]time.Time, error) {

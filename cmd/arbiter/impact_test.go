@@ -3,46 +3,33 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
 
 	"arbiter/engine"
-	"arbiter/engine/facts"
-	"arbiter/internal/decisionlog"
+	"arbiter/impact"
+	"arbiter/internal/testing/demotree"
+	"arbiter/store"
+	"arbiter/store/decisionlog"
 )
 
-func demoSet(t *testing.T, edit func(fstest.MapFS)) (*engine.PolicySet, *facts.Catalog) {
+func demoSet(t *testing.T, edit func(fstest.MapFS)) (*engine.PolicySet, *store.Catalog) {
 	t.Helper()
-	core, err := os.ReadFile("../../engine/facts/catalog/core.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	demo, err := os.ReadFile("../../engine/testdata/catalog/demo.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := facts.LoadCatalog(fstest.MapFS{"core.yaml": {Data: core}, "demo.yaml": {Data: demo}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := demotree.Catalog(t)
+	all := demotree.FS(t)
 	tree := fstest.MapFS{}
 	for _, f := range []string{
 		"rules/demo/rates/schema.yaml", "rules/demo/rates/2024.yaml", "rules/demo/rates/2025.yaml",
 		"policies/demo/cel_sum/v1/manifest.yaml", "policies/demo/cel_sum/v1/policy.cel.yaml", "policies/demo/cel_sum/v1/tests.yaml",
 	} {
-		raw, err := os.ReadFile("../../engine/testdata/good/" + f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tree[f] = &fstest.MapFile{Data: raw}
+		tree[f] = all[f]
 	}
 	if edit != nil {
 		edit(tree)
 	}
-	set, err := engine.Load(context.Background(), tree, cat)
+	set, err := engine.Load(context.Background(), tree, engine.WithCatalog(cat))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +40,7 @@ func demoSet(t *testing.T, edit func(fstest.MapFS)) (*engine.PolicySet, *facts.C
 // candidate whose 2024 minimum is higher: only the decision between the two minimums flips.
 func TestImpactListsWhatACandidateWouldFlip(t *testing.T) {
 	current, cat := demoSet(t, nil)
-	store, err := facts.NewMemory(cat, facts.Rows{"demo_accounts": {{"id": "G1", "tier": "gold", "balance": "0"}}})
+	store, err := store.NewMemory(cat, store.Rows{"demo_accounts": {{"id": "G1", "tier": "gold", "balance": "0"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +62,7 @@ func TestImpactListsWhatACandidateWouldFlip(t *testing.T) {
 		t.Fatalf("logged %d records: %v", len(recs), err)
 	}
 
-	same := Impact(context.Background(), current, recs)
+	same := impact.Run(context.Background(), current, recs)
 	if same.Replayed != 3 || same.Flipped != 0 {
 		t.Fatalf("the current set must decide as logged: %+v", same)
 	}
@@ -83,7 +70,7 @@ func TestImpactListsWhatACandidateWouldFlip(t *testing.T) {
 		f := "rules/demo/rates/2024.yaml"
 		m[f] = &fstest.MapFile{Data: []byte(strings.Replace(string(m[f].Data), `minimum: "100.00"`, `minimum: "200.00"`, 1))}
 	})
-	rep := Impact(context.Background(), candidate, recs)
+	rep := impact.Run(context.Background(), candidate, recs)
 	if rep.Replayed != 3 || rep.Flipped != 1 || rep.ByChange["allow -> deny"] != 1 {
 		t.Fatalf("want exactly the 150 decision to flip allow -> deny: %+v", rep)
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"arbiter/internal/testserver"
+	"arbiter/internal/testing/testserver"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -78,6 +78,7 @@ func TestCLITestFailsAndNamesTheCase(t *testing.T) {
 	dir := t.TempDir()
 	testserver.CopyTree(t, "policies/coupon", filepath.Join(dir, "policies/coupon"))
 	testserver.CopyTree(t, "rules", filepath.Join(dir, "rules"))
+	testserver.CopyTree(t, "facts", filepath.Join(dir, "facts"))
 	tests := filepath.Join(dir, "policies/coupon/applicability/2020.1/tests.yaml")
 	raw, err := os.ReadFile(tests)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"arbiter/internal/loadtest"
-	"arbiter/internal/testserver"
+	"arbiter/internal/testing/testserver"
 )
 
 var (

@@ -9,11 +9,12 @@ import (
 	"sync"
 	"time"
 
+	"arbiter/casetest"
 	"arbiter/engine"
-	"arbiter/engine/facts"
+	"arbiter/store"
 )
 
-// Source returns the tree (policies/, rules/) to build the next policy set from.
+// Source returns the tree (policies/, rules/, facts/) to build the next policy set from.
 type Source func() (fs.FS, error)
 
 // Report describes one reload attempt.
@@ -39,7 +40,7 @@ type Manager struct {
 	mu      sync.Mutex
 	engine  *engine.Engine
 	source  Source
-	catalog *facts.Catalog
+	catalog *store.Catalog
 	hooks   Hooks
 	last    Report
 	lastOK  Report
@@ -47,7 +48,7 @@ type Manager struct {
 }
 
 // New returns a manager that reloads e from source.
-func New(e *engine.Engine, source Source, cat *facts.Catalog, hooks Hooks) *Manager {
+func New(e *engine.Engine, source Source, cat *store.Catalog, hooks Hooks) *Manager {
 	return &Manager{engine: e, source: source, catalog: cat, hooks: hooks}
 }
 
@@ -57,7 +58,11 @@ func (m *Manager) Reload(ctx context.Context) Report {
 	defer m.mu.Unlock()
 	prev := m.engine.PolicySet().Revision()
 	r := Report{At: time.Now(), PreviousRevision: prev, ServingRevision: prev}
-	next, err := Build(ctx, m.source, m.catalog)
+	next, cases, err := Build(ctx, m.source)
+	if err == nil && next.Catalog().Digest() != m.catalog.Digest() {
+		err = &engine.LoadError{Problems: []engine.Problem{{Code: "catalog_changed", File: "facts",
+			Message: "the fact catalog differs from the one the store was opened with; migrate and restart to serve it"}}}
+	}
 	if err != nil {
 		r.Error = err.Error()
 		var le *engine.LoadError
@@ -70,7 +75,7 @@ func (m *Manager) Reload(ctx context.Context) Report {
 		return m.finish(r)
 	}
 	r.Revision = next.Revision()
-	results := RunAll(ctx, next)
+	results := casetest.RunAll(ctx, next, cases)
 	r.Cases = len(results)
 	for _, res := range results {
 		if !res.Passed() {
@@ -105,21 +110,19 @@ func (m *Manager) Status() (last, lastOK Report, ok bool) {
 	return m.last, m.lastOK, m.tried
 }
 
-// Build loads a policy set from source against the catalog.
-func Build(ctx context.Context, source Source, cat *facts.Catalog, opts ...engine.LoadOption) (*engine.PolicySet, error) {
+// Build loads a policy set and its catalog cases from source.
+func Build(ctx context.Context, source Source, opts ...engine.LoadOption) (*engine.PolicySet, []casetest.Case, error) {
 	fsys, err := source()
 	if err != nil {
-		return nil, fmt.Errorf("policy source: %w", err)
+		return nil, nil, fmt.Errorf("policy source: %w", err)
 	}
-	return engine.Load(ctx, fsys, cat, opts...)
-}
-
-// RunAll runs every case of set against the in-memory store.
-func RunAll(ctx context.Context, set *engine.PolicySet) []engine.CaseResult {
-	cases := set.TestCases()
-	out := make([]engine.CaseResult, 0, len(cases))
-	for _, tc := range cases {
-		out = append(out, set.RunCase(ctx, tc))
+	set, err := engine.Load(ctx, fsys, opts...)
+	if err != nil {
+		return nil, nil, err
 	}
-	return out
+	cases, err := casetest.Load(fsys, set)
+	if err != nil {
+		return nil, nil, err
+	}
+	return set, cases, nil
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"arbiter/engine"
-	"arbiter/internal/decisionlog"
+	"arbiter/store/decisionlog"
 )
 
 // Recorder hands decisions to the decision log without blocking: encoding happens on its own

@@ -10,8 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"arbiter/engine"
-	"arbiter/internal/decisionlog"
 	"arbiter/internal/server"
+	"arbiter/store/decisionlog"
 )
 
 // fullLog accepts the first n records and refuses the rest, as a full queue does.

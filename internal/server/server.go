@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -21,9 +22,9 @@ import (
 	"arbiter"
 	"arbiter/api"
 	"arbiter/engine"
-	"arbiter/engine/facts"
-	"arbiter/internal/decisionlog"
 	"arbiter/internal/reload"
+	"arbiter/store"
+	"arbiter/store/decisionlog"
 )
 
 // Config is the service's configuration; FromEnv fills it from ARBITER_* variables.
@@ -31,7 +32,7 @@ type Config struct {
 	Addr         string        // listen address
 	DatabaseURL  string        // empty: in-memory facts from fixtures
 	PolicyDir    string        // folder holding policies/ and rules/; empty: the embedded bundle
-	FixturesDir  string        // folder of fixture YAML for the in-memory store; empty: embedded fixtures
+	FixturesDir  string        // folder of fixture YAML for the in-memory store; empty: the policy tree's fixtures/
 	AdminToken   string        // bearer token for /v1/admin/*; empty disables them
 	EvalTimeout  time.Duration // deadline of one evaluation
 	MaxBodyBytes int64
@@ -68,7 +69,7 @@ type Service struct {
 	Handler  http.Handler
 	Engine   *engine.Engine
 	Reloader *reload.Manager
-	Store    facts.Store
+	Store    store.Store
 	Log      decisionlog.Log
 	Source   string
 	closers  []func()
@@ -96,15 +97,12 @@ func PolicySource(dir string) reload.Source {
 
 // Build assembles the service described by cfg.
 func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
-	cat, err := facts.EmbeddedCatalog()
-	if err != nil {
-		return nil, fmt.Errorf("fact catalog: %w", err)
-	}
 	source := PolicySource(cfg.PolicyDir)
-	set, err := reload.Build(ctx, source, cat)
+	set, _, err := reload.Build(ctx, source)
 	if err != nil {
 		return nil, err
 	}
+	cat := set.Catalog()
 	svc := &Service{}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -112,7 +110,7 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 
 	var ready func(context.Context) error
 	if cfg.DatabaseURL != "" {
-		pg, err := facts.OpenPostgres(ctx, cfg.DatabaseURL, cat)
+		pg, err := store.OpenPostgres(ctx, cfg.DatabaseURL, cat)
 		if err != nil {
 			return nil, fmt.Errorf("database: %w", err)
 		}
@@ -125,14 +123,17 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		log.Info("facts from PostgreSQL", "revision", set.Revision())
 	} else {
 		fixtures := arbiter.Fixtures()
-		if cfg.FixturesDir != "" {
+		switch {
+		case cfg.FixturesDir != "":
 			fixtures = os.DirFS(cfg.FixturesDir)
+		case cfg.PolicyDir != "":
+			fixtures = os.DirFS(filepath.Join(cfg.PolicyDir, "fixtures"))
 		}
-		rows, err := facts.LoadRowsDir(cat, fixtures)
+		rows, err := store.LoadRowsDir(cat, fixtures)
 		if err != nil {
 			return nil, fmt.Errorf("fixtures: %w", err)
 		}
-		mem, err := facts.NewMemory(cat, rows)
+		mem, err := store.NewMemory(cat, rows)
 		if err != nil {
 			return nil, fmt.Errorf("fixtures: %w", err)
 		}

@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"arbiter/internal/testserver"
+	"arbiter/internal/testing/demotree"
+	"arbiter/internal/testing/testserver"
 )
 
 const hupManifest = `decision: ops.greeting
@@ -40,9 +41,12 @@ func writeHupTree(t *testing.T, dir, word, policy string) {
 	if err := os.MkdirAll(v, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "rules"), 0o755); err != nil {
-		t.Fatal(err)
+	for _, sub := range []string{"rules", "fixtures"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
+	testserver.CopyTree(t, filepath.Join(demotree.Root(), "facts"), filepath.Join(dir, "facts"))
 	for name, body := range map[string]string{
 		"manifest.yaml":   hupManifest,
 		"tests.yaml":      strings.ReplaceAll(hupTests, "WORD", word),

@@ -1,0 +1,277 @@
+// Package testserver runs the real arbiter HTTP service over a fresh PostgreSQL database for tests.
+//
+// Start gives an in-process server (httptest) wired exactly as `arbiter serve` wires it; StartProcess
+// runs the built binary as a separate process, for tests that need two replicas on one database.
+package testserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"arbiter/internal/server"
+	"arbiter/internal/testing/pgtest"
+	"arbiter/store"
+)
+
+// Options configure Start.
+type Options struct {
+	// DatabaseURL reuses an existing migrated database (a second replica); empty creates a fresh one.
+	DatabaseURL string
+	// Rows are loaded into the database before serving (replacing those tables' rows).
+	Rows store.Rows
+	// Fixtures loads fixtures/ before Rows.
+	Fixtures bool
+	// PolicyDir serves policies from a folder instead of the embedded bundle (for reload tests).
+	PolicyDir  string
+	AdminToken string
+}
+
+// Server is a running in-process arbiter server.
+type Server struct {
+	URL         string
+	DatabaseURL string
+	Service     *server.Service
+	Postgres    *store.Postgres
+	Client      *http.Client
+}
+
+// Start serves the real handler over PostgreSQL; everything is torn down with the test.
+func Start(t testing.TB, opts Options) *Server {
+	t.Helper()
+	url := opts.DatabaseURL
+	if url == "" {
+		url = pgtest.New(t)
+	}
+	ctx := context.Background()
+	cfg := server.Config{DatabaseURL: url, PolicyDir: opts.PolicyDir, AdminToken: opts.AdminToken,
+		EvalTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20, LogQueue: 10000}
+	svc, err := server.Build(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatalf("testserver: build: %v", err)
+	}
+	pg, ok := svc.Store.(*store.Postgres)
+	if !ok {
+		t.Fatalf("testserver: store is %T, want PostgreSQL", svc.Store)
+	}
+	rows := store.Rows{}
+	if opts.Fixtures {
+		rows = Fixtures(t)
+	}
+	for table, rs := range opts.Rows {
+		rows[table] = append(rows[table], rs...)
+	}
+	if len(rows) > 0 {
+		if err := pg.Seed(ctx, rows); err != nil {
+			t.Fatalf("testserver: seed: %v", err)
+		}
+	}
+	hs := httptest.NewServer(svc.Handler)
+	t.Cleanup(func() {
+		hs.Close()
+		svc.Close()
+	})
+	return &Server{URL: hs.URL, DatabaseURL: url, Service: svc, Postgres: pg, Client: hs.Client()}
+}
+
+// Fixtures returns the rows of the embedded fixtures/.
+func Fixtures(t testing.TB) store.Rows {
+	t.Helper()
+	cat, err := store.LoadCatalog(os.DirFS(filepath.Join(repoRoot(), "facts")))
+	if err != nil {
+		t.Fatalf("testserver: catalog: %v", err)
+	}
+	rows, err := store.LoadRowsDir(cat, fixturesFS())
+	if err != nil {
+		t.Fatalf("testserver: fixtures: %v", err)
+	}
+	return rows
+}
+
+// Response is a decoded HTTP answer: an envelope on 200, a problem otherwise.
+type Response struct {
+	Status int
+	Body   map[string]any
+	Raw    []byte
+}
+
+// Post sends body as JSON to path and decodes the JSON answer (numbers as json.Number).
+func Post(t testing.TB, client *http.Client, baseURL, path string, body any) Response {
+	t.Helper()
+	raw, err := json.Marshal(body)
+	if err != nil {
+		t.Fatalf("encode: %v", err)
+	}
+	return PostRaw(t, client, baseURL, path, raw)
+}
+
+// PostRaw sends raw bytes as a JSON body to path.
+func PostRaw(t testing.TB, client *http.Client, baseURL, path string, raw []byte) Response {
+	t.Helper()
+	resp, err := client.Post(baseURL+path, "application/json", bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	return read(t, resp)
+}
+
+// Get fetches path and decodes the JSON answer.
+func Get(t testing.TB, client *http.Client, baseURL, path string) Response {
+	t.Helper()
+	resp, err := client.Get(baseURL + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	return read(t, resp)
+}
+
+func read(t testing.TB, resp *http.Response) Response {
+	t.Helper()
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read body: %v", err)
+	}
+	r := Response{Status: resp.StatusCode, Raw: raw}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	_ = dec.Decode(&r.Body)
+	return r
+}
+
+// Decide posts {input, as_of} to /v1/decisions/{decision} on this server.
+func (s *Server) Decide(t testing.TB, decision string, input any, asOf string) Response {
+	t.Helper()
+	body := map[string]any{"input": input}
+	if asOf != "" {
+		body["as_of"] = asOf
+	}
+	return Post(t, s.Client, s.URL, "/v1/decisions/"+decision, body)
+}
+
+// Process is an `arbiter serve` child process.
+type Process struct {
+	URL string
+	cmd *exec.Cmd
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// StartProcess builds the binary once per test run and serves databaseURL from a child process.
+func StartProcess(t testing.TB, databaseURL string) *Process {
+	t.Helper()
+	return StartProcessEnv(t, "DATABASE_URL="+databaseURL, "ARBITER_POLICY_DIR=")
+}
+
+// Signal sends sig to the process (SIGHUP reloads its policy set).
+func (p *Process) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+
+// StartProcessEnv runs `arbiter serve` with extra KEY=VALUE environment variables
+// (an empty DATABASE_URL serves the in-memory default).
+func StartProcessEnv(t testing.TB, env ...string) *Process {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "arbiter-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "arbiter")
+		out, err := exec.Command("go", "build", "-o", binPath, "arbiter/cmd/arbiter").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("testserver: %v", buildErr)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(binPath, "serve", "--addr", addr)
+	cmd.Env = append(append(os.Environ(), "DATABASE_URL=", "ARBITER_POLICY_DIR="), env...)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start arbiter: %v", err)
+	}
+	p := &Process{URL: "http://" + addr, cmd: cmd}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(p.URL + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("arbiter process did not become ready:\n%s", logs.String())
+	return nil
+}
+
+// repoRoot finds the module root from this file's location (tests run in their package folder).
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
+}
+
+func fixturesFS() fs.FS { return os.DirFS(filepath.Join(repoRoot(), "fixtures")) }
+
+// Client returns a plain HTTP client for talking to a Process.
+func Client() *http.Client { return &http.Client{Timeout: 10 * time.Second} }
+
+// CopyTree copies the files under src to dst (created as needed), for tests that edit a policy tree.
+func CopyTree(t testing.TB, src, dst string) {
+	t.Helper()
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, raw, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("copy %s: %v", src, err)
+	}
+}
