@@ -1,8 +1,8 @@
-// Package facts declares the facts policies decide on and serves them from memory or PostgreSQL.
+// Package store declares the facts policies decide on and serves them from memory or PostgreSQL.
 //
 // # Catalog
 //
-// catalog/<domain>.yaml declares tables (typed columns with defaults, a primary key) and providers
+// The policy tree's facts/<domain>.yaml declares tables (typed columns with defaults, a primary key) and providers
 // (a lookup of one table by equality on some of its columns):
 //
 //	tables:
@@ -15,8 +15,7 @@
 //	  market.account: {table: market_accounts, by: [id], one: true}
 //
 // Column types are text, int, bool, decimal, date, timestamp, text[] and json. [LoadCatalog] reads
-// every *.yaml of a folder and reports every problem at once, each as file:line; [EmbeddedCatalog]
-// is the catalog compiled into the binary. migrations/NNN_<domain>.sql creates the same tables in
+// every *.yaml of a folder and reports every problem at once, each as file:line. migrations/NNN_<domain>.sql creates the same tables in
 // PostgreSQL ([Migrate]); a test checks that the two agree column by column.
 //
 // # Values
