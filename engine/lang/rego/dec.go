@@ -101,6 +101,7 @@ var errDivByZero = errors.New("division by zero")
 
 // decl declares a deterministic built-in with typed arguments.
 func decl(name, description string, result types.Type, args ...types.Type) *oparego.Function {
+	declare(&ast.Builtin{Name: name, Description: description, Decl: types.NewFunction(args, result)})
 	return &oparego.Function{
 		Name:             name,
 		Description:      description,
