@@ -32,7 +32,7 @@
 // locks in the store, replays an earlier answer for a repeated idempotency key, decides over facts
 // read inside the transaction, and appends the policy's ledger entries only when the outcome is allow.
 //
-// Policies never read the wall clock: Rego sees input.now and an evaluation time equal to as_of; CEL
+// Policies never read the wall clock: Rego sees input.now (time.now_ns is forbidden by the sandbox); CEL
 // sees now. Amounts are decimal strings handled with the engine's exact decimal functions.
 //
 // The catalog cases of tests.yaml are run by package casetest; package impact replays logged

@@ -89,6 +89,9 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dir := policyDirFlag(fs)
 	verbose := fs.Bool("v", false, "list every case, not only failures")
 	run := fs.String("run", "", "only cases whose name contains this text")
+	coverage := fs.Bool("coverage", false, "report which catalog rule ids fired in some case and which never did")
+	asJSON := fs.Bool("json", false, "print the results (and coverage) as JSON")
+	junit := fs.String("junit", "", "also write the results as JUnit XML to this file")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -105,6 +108,26 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		results = append(results, casetest.Run(ctx, set, tc))
 	}
+	var cov *casetest.CoverageReport
+	if *coverage {
+		c := casetest.Coverage(set, results)
+		cov = &c
+	}
+	if *junit != "" {
+		if err := writeJUnit(*junit, results); err != nil {
+			return err
+		}
+	}
+	passed, failed, files := casetest.Summary(results)
+	if *asJSON {
+		if err := writeJSONReport(stdout, results, cov); err != nil {
+			return err
+		}
+		if failed > 0 || len(results) == 0 {
+			return errReported
+		}
+		return nil
+	}
 	for _, r := range results {
 		switch {
 		case !r.Passed():
@@ -116,7 +139,9 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			fmt.Fprintf(stdout, "ok   %s %s\n", r.Case.File, r.Case.Name)
 		}
 	}
-	passed, failed, files := casetest.Summary(results)
+	if cov != nil {
+		writeCoverage(stdout, *cov)
+	}
 	if len(results) == 0 {
 		fmt.Fprintf(stdout, "no cases matched %v\n", prefixes)
 		return errReported
