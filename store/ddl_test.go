@@ -372,3 +372,11 @@ func TestMigrateAdoptsALegacyDatabase(t *testing.T) {
 		t.Fatalf("engine version %d (want 1), %d rows kept (want 1), legacy table left: %v", version, rows, legacy)
 	}
 }
+
+func TestRequiredMustBeABool(t *testing.T) {
+	_, err := store.LoadCatalog(fstest.MapFS{"d.yaml": &fstest.MapFile{Data: []byte(
+		"tables:\n  d:\n    primary_key: [id]\n    columns:\n      id: {type: text}\n      x: {type: text, required: yes please}\n")}})
+	if err == nil || !strings.Contains(err.Error(), "d.yaml:6: table d: column x: required must be true or false") {
+		t.Fatalf("got %v", err)
+	}
+}
