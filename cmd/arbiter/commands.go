@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -251,18 +252,41 @@ func databaseURL() (string, error) {
 }
 
 func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if err := parse(newFlags("migrate", stderr), args); err != nil {
+	flags := newFlags("migrate", stderr)
+	dir := policyDirFlag(flags)
+	if err := parse(flags, args); err != nil {
 		return err
 	}
 	url, err := databaseURL()
 	if err != nil {
 		return err
 	}
-	if err := store.Migrate(ctx, url); err != nil {
+	cat, err := loadCatalog(*dir)
+	if err != nil {
+		return err
+	}
+	if err := store.Migrate(ctx, url, cat); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "migrations applied")
 	return nil
+}
+
+// loadCatalog reads the fact catalog (facts/) of the policy tree in dir, or of the embedded bundle.
+func loadCatalog(dir string) (*store.Catalog, error) {
+	tree, err := server.PolicySource(dir)()
+	if err != nil {
+		return nil, err
+	}
+	sub, err := fs.Sub(tree, "facts")
+	if err != nil {
+		return nil, err
+	}
+	cat, err := store.LoadCatalog(sub)
+	if err != nil {
+		return nil, fmt.Errorf("fact catalog: %w", err)
+	}
+	return cat, nil
 }
 
 func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -292,7 +316,7 @@ func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if err := store.Migrate(ctx, url); err != nil {
+	if err := store.Migrate(ctx, url, cat); err != nil {
 		return err
 	}
 	pg, err := store.OpenPostgres(ctx, url, cat)
