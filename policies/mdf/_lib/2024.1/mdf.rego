@@ -1,9 +1,7 @@
 package arbiter.mdf.lib
 
 # MDF application rules (rules-benefits.md §A1-§A4), shared by mdf.application (the check) and
-# mdf.apply (the commit that consumes the budget); both folders hold an identical copy of this file.
-
-import data.arbiter.benefits.dates
+# mdf.apply (the commit that consumes the budget).
 
 req := input.request
 
@@ -17,7 +15,7 @@ elig := input.rules.eligibility
 
 types := input.rules.activity_types.types
 
-cal := dates.calendar(input.rules.calendar)
+workdays := input.rules.calendar
 
 basis := req.funding_basis
 
@@ -118,11 +116,12 @@ last_end := max({a.end_date | some a in acts})
 
 last_start := max({a.start_date | some a in acts})
 
-submitted_on := dates.beijing_date(req.submitted_at)
+submitted_on := cal.beijing_date(req.submitted_at)
 
-lead_days := dates.working_days(cal, submitted_on, first_start)
+calendar_known := cal.covers(workdays, submitted_on, first_start)
 
-calendar_known := dates.covered(cal, submitted_on, first_start)
+# AMB-21: without the calendar of those days the lead time is not counted at all, not guessed.
+lead_days := cal.working_days(workdays, submitted_on, first_start) if calendar_known else := null
 
 late if {
 	calendar_known
@@ -133,7 +132,7 @@ has_text(s) if trim_space(s) != ""
 
 late_reason_given if has_text(object.get(req, "late_reason", ""))
 
-approved_on := dates.beijing_date(req.approval_completed_at) if req.approval_completed_at
+approved_on := cal.beijing_date(req.approval_completed_at) if req.approval_completed_at
 
 approval_deadline := sprintf("%s-%s", [year_text, timing.approval_deadline])
 
@@ -145,7 +144,7 @@ next_year_date := last_start if timing.next_year_date_basis == "start"
 
 series if count(acts) > 1
 
-series_window_end := dates.months_later(first_start, timing.series_max_months)
+series_window_end := cal.months_later(first_start, timing.series_max_months)
 
 # ---------------------------------------------------------------- reasons
 
@@ -282,7 +281,7 @@ reasons contains {"rule": "MDF-21", "code": "MDF_SERIES_NOT_COMBINABLE",
 	"message": sprintf("A combined series must stay within one calendar quarter: it starts %s and ends %s.", [first_start, last_end])} if {
 	series
 	timing.series_window == "calendar_quarter"
-	dates.quarter_start(dates.month_of(first_start)) != dates.quarter_start(dates.month_of(last_end))
+	cal.quarter_start(first_start) != cal.quarter_start(last_end)
 }
 
 reasons contains {"rule": "MDF-23", "code": "MDF_ACTIVITY_BEFORE_APPROVAL",

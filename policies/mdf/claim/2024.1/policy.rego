@@ -4,8 +4,6 @@ package arbiter.mdf.claim
 # activity gates (CLM-18), line rules (EXP-01..EXP-10, CLM-11..CLM-16, CLM-19, CLM-06), the cap at the
 # approved amount (CLM-03..CLM-05), claim timing (CLM-01, CLM-02) and completeness (CLM-10..CLM-17).
 
-import data.arbiter.benefits.dates
-
 partner := input.facts.partner
 
 app := input.facts.application
@@ -42,9 +40,9 @@ last_start := max({a.start_date | some a in acts})
 
 year_text := format_int(app.budget_year, 10)
 
-approved_on := dates.beijing_date(app.approval_completed_at) if app.approval_completed_at != null
+approved_on := cal.beijing_date(app.approval_completed_at) if app.approval_completed_at != null
 
-claimed_on := dates.beijing_date(claim.submitted_at)
+claimed_on := cal.beijing_date(claim.submitted_at)
 
 session_value(a, field) := a[field] if a[field] != null else := app[field]
 
@@ -441,7 +439,7 @@ claim_reasons contains {"rule": "CLM-18", "code": "CLM_NO_LINES", "message": "Th
 
 default claim_deadline := null
 
-claim_deadline := dates.add_days(last_end, timing.claim_days_after_end) if last_end != null
+claim_deadline := cal.add_days(last_end, timing.claim_days_after_end) if last_end != null
 
 late if {
 	claim_deadline != null
@@ -460,14 +458,14 @@ claim_reasons contains {"rule": "CLM-01", "code": "CLM_LATE_EXTENDED", "effect":
 	claim.extension_approval_email
 }
 
-incomplete_until := dates.add_days(dates.beijing_date(claim.marked_incomplete_at), timing.incomplete_retention_days) if {
+incomplete_until := cal.add_days(cal.beijing_date(claim.marked_incomplete_at), timing.incomplete_retention_days) if {
 	claim.marked_incomplete_at != null
 }
 
 claim_reasons contains {"rule": "CLM-02", "code": "CLM_INCOMPLETE_EXPIRED", "overridable": true,
 	"message": sprintf("The claim was incomplete and is kept only until %s; it is closed.", [incomplete_until])} if {
 	incomplete_until
-	dates.today > incomplete_until
+	cal.beijing_date(input.now) > incomplete_until
 	not claim.extension_approval_email
 }
 
