@@ -23,6 +23,9 @@ func AddMonths(t time.Time, months int) time.Time {
 	return time.Date(first.Year(), first.Month(), d, local.Hour(), local.Minute(), local.Second(), local.Nanosecond(), Beijing)
 }
 
+// AddDays adds n calendar days in Beijing time; with no daylight saving that is exactly n x 24 h.
+func AddDays(t time.Time, n int) time.Time { return t.In(Beijing).AddDate(0, 0, n) }
+
 // BeijingTime is t as Beijing wall-clock text to the second, "2006-01-02T15:04:05+08:00".
 func BeijingTime(t time.Time) string { return t.In(Beijing).Format("2006-01-02T15:04:05-07:00") }
 

@@ -140,6 +140,9 @@ func TestDateArithmetic(t *testing.T) {
 
 func TestAddMonthsInstant(t *testing.T) {
 	at := time.Date(2025, 1, 31, 23, 59, 59, 0, Beijing)
+	if got := AddDays(at, 3).Sub(at); got != 72*time.Hour {
+		t.Errorf("AddDays(3) moved %s, want 72h", got)
+	}
 	if got := BeijingTime(AddMonths(at, 1)); got != "2025-02-28T23:59:59+08:00" {
 		t.Errorf("AddMonths = %s", got)
 	}

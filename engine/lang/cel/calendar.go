@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"time"
 
 	celgo "cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
@@ -47,12 +48,8 @@ func (calendarLib) CompileOptions() []celgo.EnvOption {
 					}
 					return types.Timestamp{Time: d.Instant()}
 				}))),
-		dateIntFunction("cal.add_days", calendar.Date.AddDays),
-		celgo.Function("cal.add_months",
-			celgo.Overload("cal_add_months_string_int", []*celgo.Type{str, integer}, str,
-				celgo.BinaryBinding(dateIntBinding("cal.add_months", calendar.Date.AddMonths))),
-			celgo.Overload("cal_add_months_timestamp_int", []*celgo.Type{ts, integer}, ts,
-				celgo.BinaryBinding(addMonthsInstant("cal.add_months")))),
+		dayOrInstantFunction("cal.add_days", calendar.Date.AddDays, calendar.AddDays),
+		dayOrInstantFunction("cal.add_months", calendar.Date.AddMonths, calendar.AddMonths),
 		dateIntFunction("cal.months_later", calendar.Date.MonthsLater),
 		dateFunction("cal.quarter_start", str, func(d calendar.Date) ref.Val { return types.String(d.QuarterStart().String()) }),
 		dateFunction("cal.quarter", integer, func(d calendar.Date) ref.Val { return types.Int(d.Quarter()) }),
@@ -95,7 +92,7 @@ func (calendarLib) CompileOptions() []celgo.EnvOption {
 		// add_months = cal.add_months on timestamps, date_of = cal.beijing_date, beijing_date = cal.beijing_instant.
 		celgo.Function("add_months",
 			celgo.Overload("add_months_timestamp_int", []*celgo.Type{ts, integer}, ts,
-				celgo.BinaryBinding(addMonthsInstant("add_months")))),
+				celgo.BinaryBinding(instantIntBinding("add_months", calendar.AddMonths)))),
 		celgo.Function("date_of",
 			celgo.Overload("date_of_timestamp", []*celgo.Type{ts}, str,
 				celgo.UnaryBinding(func(t ref.Val) ref.Val {
@@ -149,14 +146,23 @@ func dateIntBinding(name string, fn func(calendar.Date, int) calendar.Date) func
 	}
 }
 
-func addMonthsInstant(name string) func(x, y ref.Val) ref.Val {
+func instantIntBinding(name string, fn func(time.Time, int) time.Time) func(x, y ref.Val) ref.Val {
 	return func(x, y ref.Val) ref.Val {
 		n, err := intArg(name, 2, y)
 		if err != nil {
 			return err
 		}
-		return types.Timestamp{Time: calendar.AddMonths(x.(types.Timestamp).Time, n)}
+		return types.Timestamp{Time: fn(x.(types.Timestamp).Time, n)}
 	}
+}
+
+// dayOrInstantFunction declares name(string, int) on days and name(timestamp, int) on instants.
+func dayOrInstantFunction(name string, onDay func(calendar.Date, int) calendar.Date, onInstant func(time.Time, int) time.Time) celgo.EnvOption {
+	return celgo.Function(name,
+		celgo.Overload(overloadID(name, "string_int"), []*celgo.Type{celgo.StringType, celgo.IntType}, celgo.StringType,
+			celgo.BinaryBinding(dateIntBinding(name, onDay))),
+		celgo.Overload(overloadID(name, "timestamp_int"), []*celgo.Type{celgo.TimestampType, celgo.IntType}, celgo.TimestampType,
+			celgo.BinaryBinding(instantIntBinding(name, onInstant))))
 }
 
 func tableRangeFunction(name string, result *celgo.Type, fn func(w *calendar.Workdays, from, to calendar.Date) (ref.Val, error)) celgo.EnvOption {

@@ -74,6 +74,7 @@ func TestCalendarFunctions(t *testing.T) {
 		{"Beijing time", `cal.beijing_time(timestamp("2025-01-31T16:30:00.25Z"))`, "2025-02-01T00:30:00+08:00"},
 		{"Beijing instant", `cal.beijing_instant("2025-01-01") == now`, true},
 		{"add days", `cal.add_days("2024-12-30", 3)`, "2025-01-02"},
+		{"add days to an instant", `cal.add_days(now, -2) == now - duration("48h")`, true},
 		{"add months to a day", `cal.add_months("2024-11-30", 3)`, "2025-02-28"},
 		{"add months to an instant", `cal.beijing_time(cal.add_months(timestamp("2025-01-31T15:59:59Z"), 1))`, "2025-02-28T23:59:59+08:00"},
 		{"months later (CONV-6)", `cal.months_later("2025-11-30", 3)`, "2026-03-01"},

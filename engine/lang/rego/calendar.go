@@ -49,28 +49,12 @@ func calendarOptions() []func(*oparego.Rego) {
 				}
 				return ast.IntNumberTerm(int(d.Instant().UnixNano())), nil
 			}),
-		dateInt("cal.add_days", "the day n days after d (before it when n is negative)", calendar.Date.AddDays),
-		oparego.Function2(decl("cal.add_months",
+		dayOrInstant("cal.add_days",
+			"n days after a day (YYYY-MM-DD, giving a day) or an instant in nanoseconds (giving nanoseconds, n x 24 h); before it when n is negative",
+			calendar.Date.AddDays, calendar.AddDays),
+		dayOrInstant("cal.add_months",
 			"n whole months after a day (YYYY-MM-DD, giving a day) or an instant in nanoseconds (giving nanoseconds), in Beijing time, clamped to the end of a shorter month",
-			types.NewAny(types.S, types.N), types.Named("x", types.NewAny(types.S, types.N)), types.Named("n", types.N)),
-			func(_ oparego.BuiltinContext, x, y *ast.Term) (*ast.Term, error) {
-				n, err := intArg(2, y)
-				if err != nil {
-					return nil, halt(err)
-				}
-				if _, ok := x.Value.(ast.Number); ok {
-					t, err := instantArg(1, x)
-					if err != nil {
-						return nil, halt(err)
-					}
-					return ast.IntNumberTerm(int(calendar.AddMonths(t, n).UnixNano())), nil
-				}
-				d, err := dateArg(1, x)
-				if err != nil {
-					return nil, halt(err)
-				}
-				return ast.StringTerm(d.AddMonths(n).String()), nil
-			}),
+			calendar.Date.AddMonths, calendar.AddMonths),
 		dateInt("cal.months_later", "CONV-6: the same day n months after d, or the 1st of the following month when that day does not exist",
 			calendar.Date.MonthsLater),
 		dateFn("cal.quarter_start", "the first day of d's natural quarter", types.S,
@@ -122,6 +106,29 @@ func calendarOptions() []func(*oparego.Rego) {
 				return ast.BooleanTerm(w.CanAdd(d, n)), nil
 			}),
 	}
+}
+
+func dayOrInstant(name, description string, onDay func(calendar.Date, int) calendar.Date, onInstant func(time.Time, int) time.Time) func(*oparego.Rego) {
+	either := types.NewAny(types.S, types.N)
+	return oparego.Function2(decl(name, description, either, types.Named("x", either), types.Named("n", types.N)),
+		func(_ oparego.BuiltinContext, x, y *ast.Term) (*ast.Term, error) {
+			n, err := intArg(2, y)
+			if err != nil {
+				return nil, halt(err)
+			}
+			if _, ok := x.Value.(ast.Number); ok {
+				t, err := instantArg(1, x)
+				if err != nil {
+					return nil, halt(err)
+				}
+				return ast.IntNumberTerm(int(onInstant(t, n).UnixNano())), nil
+			}
+			d, err := dateArg(1, x)
+			if err != nil {
+				return nil, halt(err)
+			}
+			return ast.StringTerm(onDay(d, n).String()), nil
+		})
 }
 
 func dateFn(name, description string, result types.Type, fn func(calendar.Date) *ast.Term) func(*oparego.Rego) {

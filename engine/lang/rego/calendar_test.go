@@ -51,6 +51,7 @@ func TestCalendarBuiltins(t *testing.T) {
 		{"Beijing instant", `cal.beijing_instant("2025-01-01") == time.parse_rfc3339_ns("2024-12-31T16:00:00Z")`, `true`},
 		{"add days", `cal.add_days("2024-12-30", 3)`, `"2025-01-02"`},
 		{"subtract days", `cal.add_days("2024-03-01", -2)`, `"2024-02-28"`},
+		{"add days to nanoseconds is n x 24 h", `cal.add_days(time.parse_rfc3339_ns("2025-01-31T16:30:00Z"), 2) - time.parse_rfc3339_ns("2025-01-31T16:30:00Z")`, `172800000000000`},
 		{"add months clamps a day", `cal.add_months("2024-11-30", 3)`, `"2025-02-28"`},
 		{"add months to nanoseconds", `cal.beijing_time(cal.add_months(time.parse_rfc3339_ns("2025-01-31T15:59:59Z"), 1))`, `"2025-02-28T23:59:59+08:00"`},
 		{"months later rolls over (CONV-6)", `cal.months_later("2025-11-30", 3)`, `"2026-03-01"`},
@@ -128,7 +129,8 @@ func TestCalendarTypeCheck(t *testing.T) {
 		query string
 		want  string
 	}{
-		{"number for a day", `cal.add_days(20250301, 1)`, "cal.add_days"},
+		{"number for a day", `cal.quarter_start(20250301)`, "cal.quarter_start"},
+		{"boolean for a day or instant", `cal.add_days(true, 1)`, "cal.add_days"},
 		{"string count", `cal.add_days("2025-03-01", "1")`, "cal.add_days"},
 		{"string for the table", `cal.working_days("prc", "2025-03-01", "2025-03-08")`, "cal.working_days"},
 		{"missing count", `cal.add_working_days({}, "2025-03-01")`, "cal.add_working_days"},

@@ -14,9 +14,6 @@ now_ns := time.parse_rfc3339_ns(input.now)
 
 ts(s) := time.parse_rfc3339_ns(s)
 
-# AMB-02: n days are n x 24 h, which is what adding days in UTC gives.
-days_after(ns, n) := time.add_date(ns, 0, 0, n)
-
 negotiated_paths := {"NEGOTIATED", "NEGOTIATED_HW_NOT_RECEIVED", "NEGOTIATED_HW_RECEIVED"}
 
 # States in which the buyer may still withdraw the request (REFUND-HW-03).
@@ -29,7 +26,7 @@ awaiting_return if {
 	req.return_info_uploaded_at == null
 }
 
-return_deadline_ns := days_after(ts(req.approved_at), settings.hardware.return_days) if {
+return_deadline_ns := cal.add_days(ts(req.approved_at), settings.hardware.return_days) if {
 	req.path == "NEGOTIATED_HW_RECEIVED"
 	req.approved_at != null
 }
@@ -39,7 +36,7 @@ return_overdue if {
 	now_ns > return_deadline_ns
 }
 
-auto_accept_ns := days_after(ts(req.return_info_uploaded_at), settings.hardware.auto_accept_days) if {
+auto_accept_ns := cal.add_days(ts(req.return_info_uploaded_at), settings.hardware.auto_accept_days) if {
 	req.path == "NEGOTIATED_HW_RECEIVED"
 	req.return_info_uploaded_at != null
 }
@@ -57,7 +54,7 @@ idle_since_ns := max([ts(t) |
 	t != null
 ])
 
-appeal_from_ns := days_after(idle_since_ns, settings.hardware.appeal_after_days)
+appeal_from_ns := cal.add_days(idle_since_ns, settings.hardware.appeal_after_days)
 
 appeal_allowed if {
 	effective_state in {"pending_merchant_review", "return_shipped"}

@@ -11,9 +11,6 @@ settings := input.rules.trial
 
 now_ns := time.parse_rfc3339_ns(input.now)
 
-# A trial of n days lasts n x 24 h, which is what adding days in UTC gives.
-trial_end(ns) := time.add_date(ns, 0, 0, trial_days)
-
 # The account's storefront settings; an account without a row has none of them.
 account_settings := facts.settings[0] if {
 	count(facts.settings) > 0
@@ -80,7 +77,7 @@ earlier_from_ledger contains e.idempotency_key if {
 	settings.repeat_window == "while_active"
 	some e in usage_in_scope
 	dec.gt(e.amount, "0")
-	trial_end(time.parse_rfc3339_ns(e.created_at)) > now_ns
+	cal.add_days(time.parse_rfc3339_ns(e.created_at), trial_days) > now_ns
 }
 
 earlier_trials := sort(earlier_from_history | earlier_from_ledger)
@@ -155,7 +152,7 @@ outputs := {
 	"eligible": eligible,
 	"trial_days": trial_days,
 	"payable_amount": dec.fixed(settings.trial_amount, 2),
-	"expires_at": cal.beijing_time(trial_end(now_ns)),
+	"expires_at": cal.beijing_time(cal.add_days(now_ns, trial_days)),
 	"repeat_scope": settings.repeat_scope,
 	"earlier_trials": earlier_trials,
 } if {
