@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"testing/fstest"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	oparego "github.com/open-policy-agent/opa/v1/rego"
+
+	"arbiter/engine/lang"
 )
 
 // calendarInput is a two-year excerpt of calendar.prc_workdays around National Day 2025 and New Year 2026.
@@ -169,5 +173,38 @@ func TestCalendarTableCache(t *testing.T) {
 	b, errB := workdaysArg(term)
 	if errA != nil || errB != nil || a != b {
 		t.Errorf("the same table value parsed twice: %p %p (%v, %v)", a, b, errA, errB)
+	}
+}
+
+// Decisions over the same rule-table versions (one RulesKey) parse the calendar table once.
+func TestCalendarTableCachedAcrossDecisions(t *testing.T) {
+	fsys := fstest.MapFS{"p/policy.rego": {Data: []byte(`package p
+
+decision := {"outputs": {"due": cal.add_working_days(input.rules.calendar, input.request.day, 5)}}
+`)}}
+	prog, problems := Compiler{}.Compile(context.Background(), lang.Source{FS: fsys, Dir: "p", Entrypoint: "data.p.decision"})
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	table := input(t, calendarInput).(map[string]any)["cal"]
+	doc := lang.Doc{Request: map[string]any{"day": "2025-09-26"}, Facts: map[string]any{},
+		Rules: map[string]any{"calendar": table}, RulesKey: "t|calendar.prc_workdays@test", Now: time.Now()}
+	workdaysCache.Lock()
+	workdaysCache.m = nil
+	workdaysCache.Unlock()
+	for i := 0; i < 3; i++ {
+		r, err := prog.Eval(context.Background(), doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Outputs["due"] != "2025-10-10" {
+			t.Fatalf("due = %v, want 2025-10-10", r.Outputs["due"])
+		}
+	}
+	workdaysCache.Lock()
+	n := len(workdaysCache.m)
+	workdaysCache.Unlock()
+	if n != 1 {
+		t.Errorf("three decisions over one RulesKey cached %d parsed tables, want 1", n)
 	}
 }
