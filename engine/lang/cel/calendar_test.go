@@ -123,6 +123,9 @@ func TestCalendarFunctionErrors(t *testing.T) {
 		{"a bad table", `cal.working_days(rules.bad, "2025-01-01", "2025-01-06")`, "cal.working_days: operand 1: the calendar table's weekend lists Sat"},
 		{"a huge count", `cal.add_days("2025-01-01", 9000000000)`, "cal.add_days: operand 2: want a whole number"},
 		{"a bad instant day", `cal.beijing_instant("2025-1-1")`, `cal.beijing_instant: operand 1: "2025-1-1" is not a date`},
+		{"a string through dyn where an instant is due", `cal.beijing_time(x)`, "no such overload"},
+		{"a string through dyn for months on an instant", `date_of(add_months(x, 1))`, "no such overload"},
+		{"an int through dyn where a day is due", `cal.quarter(dyn(3))`, "no such overload"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
