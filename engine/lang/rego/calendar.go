@@ -47,7 +47,11 @@ func calendarOptions() []func(*oparego.Rego) {
 				if err != nil {
 					return nil, halt(err)
 				}
-				return ast.IntNumberTerm(int(d.Instant().UnixNano())), nil
+				r, err := nanos(d.Instant())
+				if err != nil {
+					return nil, halt(err)
+				}
+				return r, nil
 			}),
 		dayOrInstant("cal.add_days",
 			"n days after a day (YYYY-MM-DD, giving a day) or an instant in nanoseconds (giving nanoseconds, n x 24 h); before it when n is negative",
@@ -121,7 +125,11 @@ func dayOrInstant(name, description string, onDay func(calendar.Date, int) calen
 				if err != nil {
 					return nil, halt(err)
 				}
-				return ast.IntNumberTerm(int(onInstant(t, n).UnixNano())), nil
+				r, err := nanos(onInstant(t, n))
+				if err != nil {
+					return nil, halt(err)
+				}
+				return r, nil
 			}
 			d, err := dateArg(1, x)
 			if err != nil {
@@ -231,6 +239,14 @@ func instantArg(i int, t *ast.Term) (time.Time, error) {
 		return time.Unix(0, ns), nil
 	}
 	return time.Time{}, fmt.Errorf("operand %d: want an RFC 3339 timestamp or nanoseconds, got %s", i, ast.ValueName(t.Value))
+}
+
+// nanos is t in nanoseconds since the epoch, which int64 holds only for the years 1678 to 2262.
+func nanos(t time.Time) (*ast.Term, error) {
+	if y := t.UTC().Year(); y < 1678 || y > 2261 {
+		return nil, fmt.Errorf("%s is outside the nanosecond range of years 1678-2261", t.UTC().Format(time.RFC3339))
+	}
+	return ast.IntNumberTerm(int(t.UnixNano())), nil
 }
 
 // maxDays bounds day and month counts far beyond any business use, so that arithmetic cannot overflow.
