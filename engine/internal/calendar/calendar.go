@@ -53,6 +53,14 @@ func DateOf(t time.Time) Date {
 // NewDate is the day y-m-d, normalised the way time.Date normalises (month 13 is January next year).
 func NewDate(y int, m time.Month, d int) Date { return Date{time.Date(y, m, d, 0, 0, 0, 0, time.UTC)} }
 
+// CheckYear fails for a day outside the years 0000-9999 that "YYYY-MM-DD" can write.
+func (d Date) CheckYear() error {
+	if y := d.Year(); y < 0 || y > 9999 {
+		return fmt.Errorf("year %d is outside 0000-9999", y)
+	}
+	return nil
+}
+
 // String is the day as "YYYY-MM-DD".
 func (d Date) String() string { return d.t.Format(time.DateOnly) }
 

@@ -142,7 +142,11 @@ func dateIntBinding(name string, fn func(calendar.Date, int) calendar.Date) func
 		if err != nil {
 			return err
 		}
-		return types.String(fn(d, n).String())
+		r := fn(d, n)
+		if e := r.CheckYear(); e != nil {
+			return calErr(name, e)
+		}
+		return types.String(r.String())
 	}
 }
 
@@ -152,7 +156,11 @@ func instantIntBinding(name string, fn func(time.Time, int) time.Time) func(x, y
 		if err != nil {
 			return err
 		}
-		return types.Timestamp{Time: fn(x.(types.Timestamp).Time, n)}
+		r := fn(x.(types.Timestamp).Time, n)
+		if y := r.UTC().Year(); y < 1 || y > 9999 {
+			return calErr(name, fmt.Errorf("%d is outside the timestamp years 0001-9999", y))
+		}
+		return types.Timestamp{Time: r}
 	}
 }
 

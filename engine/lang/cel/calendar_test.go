@@ -122,6 +122,8 @@ func TestCalendarFunctionErrors(t *testing.T) {
 		{"a step into 2024", `cal.add_working_days(rules.calendar, "2025-01-03", -3)`, "cal.add_working_days: the working-day calendar does not publish 2024"},
 		{"a bad table", `cal.working_days(rules.bad, "2025-01-01", "2025-01-06")`, "cal.working_days: operand 1: the calendar table's weekend lists Sat"},
 		{"a huge count", `cal.add_days("2025-01-01", 9000000000)`, "cal.add_days: operand 2: want a whole number"},
+		{"months beyond timestamps", `cal.add_months(now, 1000000)`, "cal.add_months: 85358 is outside the timestamp years"},
+		{"months beyond four-digit years", `cal.months_later("9999-12-31", 1)`, "cal.months_later: year 10000 is outside 0000-9999"},
 		{"a bad instant day", `cal.beijing_instant("2025-1-1")`, `cal.beijing_instant: operand 1: "2025-1-1" is not a date`},
 		{"a string through dyn where an instant is due", `cal.beijing_time(x)`, "no such overload"},
 		{"a string through dyn for months on an instant", `date_of(add_months(x, 1))`, "no such overload"},

@@ -135,7 +135,11 @@ func dayOrInstant(name, description string, onDay func(calendar.Date, int) calen
 			if err != nil {
 				return nil, halt(err)
 			}
-			return ast.StringTerm(onDay(d, n).String()), nil
+			r := onDay(d, n)
+			if err := r.CheckYear(); err != nil {
+				return nil, halt(err)
+			}
+			return ast.StringTerm(r.String()), nil
 		})
 }
 
@@ -161,7 +165,11 @@ func dateInt(name, description string, fn func(calendar.Date, int) calendar.Date
 			if err != nil {
 				return nil, halt(err)
 			}
-			return ast.StringTerm(fn(d, n).String()), nil
+			r := fn(d, n)
+			if err := r.CheckYear(); err != nil {
+				return nil, halt(err)
+			}
+			return ast.StringTerm(r.String()), nil
 		})
 }
 

@@ -106,6 +106,7 @@ func TestCalendarErrors(t *testing.T) {
 		{"a bad table", `cal.working_days(input.bad, "2025-01-01", "2025-01-06")`, "cal.working_days: operand 1: the calendar table's weekend lists Sat"},
 		{"an instant beyond nanoseconds", `cal.beijing_instant("2300-01-01")`, "cal.beijing_instant: 2299-12-31T16:00:00Z is outside the nanosecond range"},
 		{"months beyond nanoseconds", `cal.add_months(0, 4000)`, "cal.add_months: 2303-05-01T00:00:00Z is outside the nanosecond range"},
+		{"days beyond four-digit years", `cal.add_days("9999-12-31", 1)`, "cal.add_days: year 10000 is outside 0000-9999"},
 		{"a bad day against the table", `cal.add_working_days(input.cal, "2025-13-01", 1)`, `cal.add_working_days: operand 2: "2025-13-01" is not a date`},
 	}
 	in := strings.TrimSuffix(calendarInput, "}") + `, "d": "2025-02-30", "ts": "2025-03-01T00:00:00Z", "half": 1.5,
