@@ -29,7 +29,7 @@ func AddDays(t time.Time, n int) time.Time { return t.In(Beijing).AddDate(0, 0, 
 // BeijingTime is t as Beijing wall-clock text to the second, "2006-01-02T15:04:05+08:00".
 func BeijingTime(t time.Time) string { return t.In(Beijing).Format("2006-01-02T15:04:05-07:00") }
 
-// Date is a calendar day with no time of day; the zero Date is not a valid day.
+// Date is a calendar day with no time of day or zone.
 type Date struct {
 	// t is the day's midnight in UTC, so that day arithmetic never meets a zone.
 	t time.Time
