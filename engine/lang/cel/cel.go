@@ -326,13 +326,12 @@ func (p *celProgram) fuse(env *celgo.Env) (celgo.Program, error) {
 		return nil, iss.Err()
 	}
 	// Parts first, as they use the variables; then each variable, the last first, as a variable
-	// may use the ones before it. One pass per variable: a pass may wrap the root in a cel.bind.
-	passes := []any{celgo.NewInliningOptimizer(parts...)}
+	// may use the ones before it. One pass for all: the root stays a comprehension (a cel.bind)
+	// when a binding wraps it, which the inliner's walk of the tree relies on.
 	for i := len(p.vars) - 1; i >= 0; i-- {
-		v := p.vars[i]
-		passes = append(passes, celgo.NewInliningOptimizer(celgo.NewInlineVariable("vars."+v.name, v.ast)))
+		parts = append(parts, celgo.NewInlineVariable("vars."+p.vars[i].name, p.vars[i].ast))
 	}
-	opt, err := celgo.NewStaticOptimizer(passes...)
+	opt, err := celgo.NewStaticOptimizer(celgo.NewInliningOptimizer(parts...))
 	if err != nil {
 		return nil, err
 	}
