@@ -110,10 +110,11 @@ func TestParseRowsErrors(t *testing.T) {
 		{"table that is not a list", "t_orders: {account_id: A}\n", []string{`f.yaml:1: table t_orders: expected a list of rows`}},
 		{"not a mapping", "- t_orders\n", []string{`f.yaml:1: rows must be a mapping`}},
 		{"invalid YAML", "t_orders: [\n", []string{`f.yaml:`, `invalid YAML`}},
-		{"a merge that refers to itself", "t_orders:\n  - &x {<<: *x, seq: 2}\n", []string{`f.yaml:2: table t_orders: a merge (<<) refers to itself`}},
-		{"json that contains itself", "t_accounts:\n  - {id: A, extra: &e {a: *e}}\n", []string{`f.yaml:2: t_accounts.extra: json value nests too deep`}},
+		{"a merge that refers to itself", "t_orders:\n  - &x {<<: *x, seq: 2}\n", []string{`f.yaml:2: over budget: alias *x refers to a node that contains it`}},
+		{"json that contains itself", "t_accounts:\n  - {id: A, extra: &e {a: *e}}\n", []string{`f.yaml:2: over budget: alias *e refers to a node that contains it`}},
 		{"json aliases that multiply", "t_accounts:\n  - {id: A, extra: {a: &a [1,1,1,1,1,1,1,1,1,1], b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a], c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b], d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c], e: [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]}}\n",
-			[]string{`f.yaml:2: t_accounts.extra: json value nests too deep or repeats too much`}},
+			[]string{`f.yaml:2: over budget: aliases expand the document beyond`}},
+		{"a larger file than the budget", "t_accounts:\n  - {id: A, tier: \"" + strings.Repeat("x", 4<<20) + "\"}\n", []string{`f.yaml:2: over budget: the file is larger than 4194304 bytes`}},
 		{"float in an int column", "t_accounts:\n  - {id: A, score: 1.5}\n", []string{`f.yaml:2: t_accounts.score: expected int, got the number 1.5`}},
 		{"int beyond 64 bits", "t_accounts:\n  - {id: A, score: 99999999999999999999}\n", []string{`f.yaml:2: t_accounts.score: expected int`}},
 		{"no year 0 in a date", "t_accounts:\n  - {id: A, opened_on: 0000-01-01}\n", []string{`f.yaml:2: t_accounts.opened_on: "0000-01-01" is not a date: there is no year 0`}},
@@ -203,6 +204,34 @@ func TestParseRowsNodeOfATestCase(t *testing.T) {
 	rows, err := store.ParseRowsNode(c, "tests.yaml", &yaml.Node{})
 	if err != nil || len(rows) != 0 {
 		t.Fatalf("an absent given is no rows, got %v, %v", rows, err)
+	}
+}
+
+// TestParseRowsNodeGuards: a node that did not come through the budgets of strictyaml (a caller's own
+// yaml.Unmarshal) is still refused when it refers to itself or multiplies.
+func TestParseRowsNodeGuards(t *testing.T) {
+	c := testCatalog(t)
+	tests := []struct {
+		name string
+		src  string
+		want string
+	}{
+		{"a merge that refers to itself", "t_orders:\n  - &x {<<: *x, seq: 2}\n", `f.yaml:2: table t_orders: a merge (<<) refers to itself`},
+		{"json that contains itself", "t_accounts:\n  - {id: A, extra: &e {a: *e}}\n", `f.yaml:2: t_accounts.extra: json value nests too deep`},
+		{"json aliases that multiply", "t_accounts:\n  - {id: A, extra: {a: &a [1,1,1,1,1,1,1,1,1,1], b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a], c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b], d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c], e: [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]}}\n",
+			`f.yaml:2: t_accounts.extra: json value nests too deep or repeats too much`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var n yaml.Node
+			if err := yaml.Unmarshal([]byte(tc.src), &n); err != nil {
+				t.Fatal(err)
+			}
+			_, err := store.ParseRowsNode(c, "f.yaml", &n)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want %q, got %v", tc.want, err)
+			}
+		})
 	}
 }
 
