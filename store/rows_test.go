@@ -273,12 +273,16 @@ func TestRowsMerge(t *testing.T) {
 	}
 }
 
+// FuzzParseRows keeps its seeds short: the fuzzer minimizes every input that finds new coverage, in
+// time quadratic in its length, and reports no executions meanwhile. From the whole of
+// testdata/rows.yaml (1 KB, a quarter of a millisecond to parse twice) each minimization ran for its
+// full minute, so fuzzing seemed to stall at 0 execs/sec.
 func FuzzParseRows(f *testing.F) {
 	c := testCatalog(f)
-	if raw, err := os.ReadFile("testdata/rows.yaml"); err == nil {
-		f.Add(raw)
-	}
 	for _, s := range []string{
+		"t_accounts:\n  - {id: A1, tier: gold, score: 7, active: true, balance: \"500\", opened_on: 2025-03-01}\n",
+		"t_accounts:\n  - {id: A2, seen_at: \"2025-06-07T12:00:00.123456+08:00\", tags: [b, a], extra: {n: 1, l: [1, \"2.50\", ~]}}\n",
+		"t_orders:\n  - {account_id: A1, seq: 1, amount: \"10\", placed_at: \"2025-01-01T00:00:00+08:00\", note: b}\n",
 		"t_accounts:\n  - {id: A, balance: \"1.5\", extra: {a: [1, 2.5e3]}}\n",
 		"t_orders:\n  - &x {account_id: A, seq: 1}\n  - {<<: [*x], seq: 2}\n",
 		"t_orders:\n  - &x {<<: [*x], seq: 2}\n", "t_accounts:\n  - {id: A, tags: &s [a, *s]}\n",

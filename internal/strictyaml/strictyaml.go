@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -58,10 +59,10 @@ func LoadWithin(data []byte, b Budget) (*yaml.Node, error) {
 			Msg: fmt.Sprintf("the file is larger than %d bytes", b.Bytes)}
 	}
 	// yaml.v3 builds the whole tree before it can be counted (a 4 MiB "[0,0,...]" is two million
-	// nodes, half a gigabyte): a node needs a separator before it, so their count bounds the nodes.
-	if seps := separators(data); 2*seps+2 > b.Nodes {
+	// nodes, half a gigabyte), so the indicators that start nodes bound the count first.
+	if most := mostNodes(data); most > b.Nodes {
 		return nil, &Error{Code: lang.ProblemBudget, Line: 1, Msg: fmt.Sprintf(
-			"the file may hold more than %d nodes: it has %d separators (, [ { - : ? and line breaks)", b.Nodes, seps)}
+			"the file may hold more than %d nodes (up to %d, counted from its indicators , [ { - : ?)", b.Nodes, most)}
 	}
 	var n yaml.Node
 	if err := yaml.Unmarshal(data, &n); err != nil {
@@ -73,17 +74,35 @@ func LoadWithin(data []byte, b Budget) (*yaml.Node, error) {
 	return &n, nil
 }
 
-// separators counts the bytes that can start a node other than the document's root: each brings at
-// most two (a key and its value, an entry and the collection it opens).
-func separators(data []byte) int {
-	n := 0
-	for _, c := range data {
+// mostNodes bounds the nodes of the first document of data from above without parsing it: besides
+// the document and its root, every node is brought by an indicator before it. A flow collection's
+// opening or a ? brings at most three (the collection or pair, a key and an empty value), a comma,
+// an entry's - or a value's : at most two.
+func mostNodes(data []byte) int {
+	n := 2
+	for i, c := range data {
 		switch c {
-		case ',', '[', '{', '-', ':', '?', '\n':
-			n++
+		case '{', '[', '?':
+			n += 3
+		case ',':
+			n += 2
+		case '-', ':':
+			if i+1 == len(data) || endsIndicator(data[i+1]) || (c == ':' && i > 0 && strings.IndexByte(`"'']}`, data[i-1]) >= 0) {
+				n += 2
+			}
 		}
 	}
 	return n
+}
+
+// endsIndicator reports a byte after which - or : is an indicator rather than part of a plain scalar:
+// white space, a line break (0xC2 and 0xE2 start the Unicode ones), or the end of a flow entry.
+func endsIndicator(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', ',', ']', '}', 0xC2, 0xE2:
+		return true
+	}
+	return false
 }
 
 // Check verifies that the tree under n keeps within b's nesting, node and alias-expansion budgets;
@@ -105,6 +124,7 @@ type walker struct {
 	count int
 	limit int
 	path  []*yaml.Node // collections being expanded: an alias to one of them is a cycle
+	via   int          // line of the outermost alias being followed, 0 when none
 }
 
 // written counts the nodes as written, aliases not followed.
@@ -124,8 +144,13 @@ func (w *walker) written(n *yaml.Node, depth int) error {
 }
 
 // expanded counts the nodes reached with every alias followed and stops as soon as the count
-// exceeds the limit, so a bomb costs no more than the limit.
+// exceeds the limit, so a bomb costs no more than the limit. A breach is reported at the outermost
+// alias being followed: the place that multiplies the document.
 func (w *walker) expanded(n *yaml.Node) error {
+	line := n.Line
+	if w.via > 0 {
+		line = w.via
+	}
 	if n.Kind == yaml.AliasNode {
 		if n.Alias == nil {
 			return &Error{Code: lang.ProblemSyntax, Line: n.Line, Msg: "an alias refers to nothing"}
@@ -135,14 +160,17 @@ func (w *walker) expanded(n *yaml.Node) error {
 				return &Error{Code: lang.ProblemBudget, Line: n.Line, Msg: fmt.Sprintf("alias *%s refers to a node that contains it", n.Value)}
 			}
 		}
+		if w.via == 0 {
+			w.via = n.Line
+			defer func() { w.via = 0 }()
+		}
 		return w.expanded(n.Alias)
 	}
 	if w.count++; w.count > w.limit {
-		return &Error{Code: lang.ProblemBudget, Line: n.Line,
-			Msg: fmt.Sprintf("aliases expand the document beyond %d nodes", w.limit)}
+		return &Error{Code: lang.ProblemBudget, Line: line, Msg: fmt.Sprintf("aliases expand the document beyond %d nodes", w.limit)}
 	}
-	if len(w.path) >= w.b.Depth {
-		return &Error{Code: lang.ProblemBudget, Line: n.Line, Msg: fmt.Sprintf("aliases nest the document deeper than %d levels", w.b.Depth)}
+	if len(w.path) > w.b.Depth {
+		return &Error{Code: lang.ProblemBudget, Line: line, Msg: fmt.Sprintf("aliases nest the document deeper than %d levels", w.b.Depth)}
 	}
 	w.path = append(w.path, n)
 	defer func() { w.path = w.path[:len(w.path)-1] }()
