@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"arbiter/internal/testing/yamlbomb"
 	"arbiter/store"
 )
 
@@ -114,6 +115,7 @@ func TestParseRowsErrors(t *testing.T) {
 		{"json that contains itself", "t_accounts:\n  - {id: A, extra: &e {a: *e}}\n", []string{`f.yaml:2: over budget: alias *e refers to a node that contains it`}},
 		{"json aliases that multiply", "t_accounts:\n  - {id: A, extra: {a: &a [1,1,1,1,1,1,1,1,1,1], b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a], c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b], d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c], e: [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]}}\n",
 			[]string{`f.yaml:2: over budget: aliases expand the document beyond`}},
+		{"a billion laughs", "t_accounts:\n  - id: A\n    extra:\n" + yamlbomb.Mapping(6), []string{`f.yaml:`, `over budget: aliases expand the document beyond`}},
 		{"a larger file than the budget", "t_accounts:\n  - {id: A, tier: \"" + strings.Repeat("x", 4<<20) + "\"}\n", []string{`f.yaml:2: over budget: the file is larger than 4194304 bytes`}},
 		{"float in an int column", "t_accounts:\n  - {id: A, score: 1.5}\n", []string{`f.yaml:2: t_accounts.score: expected int, got the number 1.5`}},
 		{"int beyond 64 bits", "t_accounts:\n  - {id: A, score: 99999999999999999999}\n", []string{`f.yaml:2: t_accounts.score: expected int`}},
