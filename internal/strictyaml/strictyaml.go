@@ -87,7 +87,7 @@ func mostNodes(data []byte) int {
 		case ',':
 			n += 2
 		case '-', ':':
-			if i+1 == len(data) || endsIndicator(data[i+1]) || (c == ':' && i > 0 && strings.IndexByte(`"'']}`, data[i-1]) >= 0) {
+			if i+1 == len(data) || endsIndicator(data[i+1]) || (c == ':' && i > 0 && strings.IndexByte(`"']}`, data[i-1]) >= 0) {
 				n += 2
 			}
 		}
