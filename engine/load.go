@@ -236,11 +236,8 @@ func loadTable(fsys fs.FS, dir, id string, set *PolicySet, ps *lang.Problems) {
 	raw, err := fs.ReadFile(fsys, schemaFile)
 	if err != nil {
 		ps.Add(lang.ProblemReference, schemaFile, 0, "missing: every rule table needs a schema.yaml")
-	} else {
-		var n yaml.Node
-		if err := yaml.Unmarshal(raw, &n); err != nil {
-			strictyaml.AddProblem(schemaFile, err.Error(), ps)
-		} else if doc, err := strictyaml.Value(&n); err != nil {
+	} else if n, ok := strictyaml.Parse(schemaFile, raw, ps); ok {
+		if doc, err := strictyaml.Value(n); err != nil {
 			ps.Add(lang.ProblemSchema, schemaFile, 0, "%v", err)
 		} else if s, err := compileSchema(schemaFile, doc); err != nil {
 			ps.Add(lang.ProblemSchema, schemaFile, 0, "%v", err)
