@@ -105,17 +105,9 @@ func (e *Engine) Decide(ctx context.Context, req Request) (*Decision, error) {
 	if err != nil {
 		return nil, err
 	}
-	tables, refs, err := set.tablesAt(pv, req.AsOf)
+	tables, refs, err := set.tablesAt(pv, req.AsOf, e.tables)
 	if err != nil {
 		return nil, err
-	}
-	for id, data := range e.tables {
-		for i, ref := range refs {
-			if ref.Table == id {
-				tables[ref.Name] = data
-				refs[i].Version += "+override"
-			}
-		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
@@ -393,12 +385,22 @@ func (s *PolicySet) selectVersion(decision, version string, asOf time.Time) (*po
 		Fields: []FieldError{{Field: "as_of", Message: "is outside every version's window"}}}
 }
 
-// tablesAt returns the data of every table the version reads, effective at asOf.
-func (s *PolicySet) tablesAt(pv *policyVersion, asOf time.Time) (map[string]any, []TableRef, error) {
+// tablesAt returns the data of every table the version reads, effective at asOf. A table in
+// overrides takes the override's data, marked "+override" (or "override" when no version is effective).
+func (s *PolicySet) tablesAt(pv *policyVersion, asOf time.Time, overrides map[string]any) (map[string]any, []TableRef, error) {
 	data := make(map[string]any, len(pv.tables))
 	refs := make([]TableRef, 0, len(pv.tables))
 	for _, t := range pv.tables {
 		tv := s.tables[t.id].at(asOf)
+		if o, ok := overrides[t.id]; ok {
+			ref := TableRef{Name: t.name, Table: t.id, Version: "override"}
+			if tv != nil {
+				ref.Version, ref.Digest = tv.version+"+override", tv.digest
+			}
+			data[t.name] = o
+			refs = append(refs, ref)
+			continue
+		}
 		if tv == nil {
 			return nil, nil, &Error{Code: CodeNoTableVersion, Message: fmt.Sprintf("rule table %s has no version effective at %s", t.id, asOf.Format(time.RFC3339)),
 				Fields: []FieldError{{Field: "as_of", Message: "is outside every version of rule table " + t.id}}}
