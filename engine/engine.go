@@ -49,13 +49,22 @@ type Engine struct {
 	timeout  time.Duration
 	recorder Recorder
 	tables   map[string]any // rule-table data by table id, replacing the set's versions
+	skew     time.Duration  // how far a commit's as_of may be from the clock; negative: not checked
 }
+
+// DefaultCommitClockSkew is how far a commit request's as_of may differ from the server clock.
+const DefaultCommitClockSkew = 5 * time.Minute
 
 // Option configures an Engine.
 type Option func(*Engine)
 
-// WithClock sets the clock used when a request gives no as_of.
+// WithClock sets the clock used when a request gives no as_of, and the instant of every commit.
 func WithClock(now func() time.Time) Option { return func(e *Engine) { e.clock = now } }
+
+// WithCommitClockSkew sets how far a commit request's as_of may differ from the clock before it is
+// refused (default DefaultCommitClockSkew). A negative d lets a commit keep the request's as_of: only
+// for harnesses that replay acts at pinned instants over scratch data.
+func WithCommitClockSkew(d time.Duration) Option { return func(e *Engine) { e.skew = d } }
 
 // WithTimeout bounds each evaluation.
 func WithTimeout(d time.Duration) Option { return func(e *Engine) { e.timeout = d } }
@@ -69,7 +78,7 @@ func WithTables(data map[string]any) Option { return func(e *Engine) { e.tables 
 
 // New returns an engine serving set over store.
 func New(set *PolicySet, store store.Store, opts ...Option) *Engine {
-	e := &Engine{store: store, clock: time.Now, timeout: 2 * time.Second}
+	e := &Engine{store: store, clock: time.Now, timeout: 2 * time.Second, skew: DefaultCommitClockSkew}
 	for _, o := range opts {
 		o(e)
 	}
@@ -97,6 +106,20 @@ func (e *Engine) Decide(ctx context.Context, req Request) (*Decision, error) {
 	pv, err := set.selectVersion(req.Decision, req.Version, req.AsOf)
 	if err != nil {
 		return nil, err
+	}
+	if pv.commit != nil && !req.DryRun && asOfSource == AsOfFromRequest && e.skew >= 0 {
+		// A commit records an act: it happens now, whatever instant the caller names. A dry run
+		// records nothing, so it may ask what a commit would have answered at another instant.
+		now := e.clock()
+		if diff := req.AsOf.Sub(now).Abs(); diff > e.skew {
+			return nil, &Error{Code: CodeAsOfNotNow, Message: fmt.Sprintf("%s records an act, so it is decided at the server's clock (%s); as_of %s is %s away (at most %s)",
+				req.Decision, now.Format(time.RFC3339), req.AsOf.Format(time.RFC3339), diff.Round(time.Second), e.skew),
+				Fields: []FieldError{{Field: "as_of", Message: "must be the current time (or omitted) for a commit decision"}}}
+		}
+		req.AsOf, asOfSource = now, AsOfFromClock
+		if pv, err = set.selectVersion(req.Decision, req.Version, req.AsOf); err != nil {
+			return nil, err
+		}
 	}
 	if fields := validateFields(pv.schema, req.Input, "input"); len(fields) > 0 {
 		return nil, &Error{Code: CodeInvalidInput, Message: "input does not match the decision's schema", Fields: fields}

@@ -118,7 +118,8 @@ last_end := max({a.end_date | some a in acts})
 
 last_start := max({a.start_date | some a in acts})
 
-submitted_on := dates.beijing_date(req.submitted_at)
+# mdf.apply (a commit) is submitted at its own instant; mdf.application checks a planned submitted_at.
+submitted_on := dates.beijing_date(object.get(req, "submitted_at", input.now))
 
 lead_days := dates.working_days(cal, submitted_on, first_start)
 
