@@ -458,6 +458,13 @@ findings contains line_finding(i, "refer", "FH-21", "FH_SCENARIO_TIER_UNMAPPED",
 	not scenario_tier(l.scenario)
 }
 
+# FH-21: a tier configured without its amount per standard cannot be paid; the desk decides, not a silent null.
+findings contains line_finding(i, "refer", "FH-21", "FH_TIER_AMOUNT_UNCONFIGURED", sprintf("the %s scenario is tier %d, but no amount per standard is configured for that tier (fh.capability_building tier_amounts)", [l.scenario, scenario_tier(l.scenario)])) if {
+	prog == "svc_capability_2025"
+	some i, l in lines
+	not capability.tier_amounts[format_int(scenario_tier(l.scenario), 10)]
+}
+
 capability_amount(l) := dec.fixed(dec.mul(count(l.standards), capability.tier_amounts[format_int(scenario_tier(l.scenario), 10)]), 2)
 
 # ---------------------------------------------------------------- 10.6.3 SI presales (FH-30..FH-36)
