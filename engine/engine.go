@@ -254,7 +254,10 @@ func (e *Engine) commit(ctx context.Context, set *PolicySet, pv *policyVersion, 
 		}
 		d.Commit.IdempotencyKey = key
 		d.Commit.DryRun = req.DryRun
-		if d.Outcome != lang.OutcomeAllow || req.DryRun {
+		// A referred act is pending with a person; with hold_on_refer it keeps what it asked for
+		// (its ledger entries) until that person decides, so a concurrent act cannot take it too.
+		held := pv.commit.holdOnRefer && d.Outcome == lang.OutcomeRefer && len(d.Commit.Entries) > 0
+		if (d.Outcome != lang.OutcomeAllow && !held) || req.DryRun {
 			d.Commit.Entries = nil
 			return nil
 		}

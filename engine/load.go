@@ -77,6 +77,7 @@ type tableRef struct {
 type commitPlan struct {
 	idempotencyKey template
 	locks          []template
+	holdOnRefer    bool // a referred answer records its ledger entries: the act waits for a person
 }
 
 type tableEntry struct {
@@ -467,7 +468,7 @@ func loadPolicyVersion(ctx context.Context, fsys fs.FS, dir string, set *PolicyS
 	}
 	// commit
 	if m.Commit != nil {
-		cp := &commitPlan{}
+		cp := &commitPlan{holdOnRefer: m.Commit.HoldOnRefer}
 		t, err := parseTemplate(m.Commit.IdempotencyKey)
 		if err != nil || m.Commit.IdempotencyKey == "" {
 			ps.Add(lang.ProblemInvalid, file, 0, "commit.idempotency_key: must be a template such as \"{input.payment_id}\" (%v)", err)

@@ -75,6 +75,7 @@ func (u *tableUse) UnmarshalYAML(n *yaml.Node) error {
 type commitSpec struct {
 	IdempotencyKey string   `yaml:"idempotency_key"`
 	Locks          []string `yaml:"locks"`
+	HoldOnRefer    bool     `yaml:"hold_on_refer"`
 }
 
 // window is a half-open effective interval [From, To); a nil To is open-ended.
