@@ -70,3 +70,43 @@ func TestNonCommitDecisionsKeepAnyAsOf(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestHoldOnReferRecordsAReferredCommit(t *testing.T) {
+	for _, hold := range []bool{false, true} {
+		t.Run(map[bool]string{false: "without hold_on_refer a referral records nothing", true: "with hold_on_refer a referral records its entries"}[hold], func(t *testing.T) {
+			tree := goodTree(t)
+			replaceIn(tree, "policies/demo/spend/v1/policy.rego", `"message": "the yearly limit of 2 is used up"} if {
+	dec.gte(used, "2")`, `"message": "a second spend waits for review", "effect": "refer"} if {
+	dec.gte(used, "1")`)
+			if hold {
+				appendTo(tree, "policies/demo/spend/v1/manifest.yaml", "  hold_on_refer: true\n")
+			}
+			set, err := engine.Load(context.Background(), tree, engine.WithCatalog(demoCatalog(t)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := engine.New(set, memStore(t, nil), engine.WithClock(func() time.Time { return at("2025-05-01T00:00:00+08:00") }))
+			spend := func(id string) *engine.Decision {
+				d, err := e.Decide(context.Background(), engine.Request{Decision: "demo.spend", Input: map[string]any{"account_id": "A", "request_id": id}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return d
+			}
+			if d := spend("1"); d.Outcome != "allow" || !d.Commit.Committed {
+				t.Fatalf("first: %s %+v", d.Outcome, d.Commit)
+			}
+			second := spend("2")
+			if second.Outcome != "refer" || second.Commit.Committed != hold || (len(second.Commit.Entries) > 0) != hold {
+				t.Fatalf("second: %s committed %v entries %v, want refer committed=%v", second.Outcome, second.Commit.Committed, second.Commit.Entries, hold)
+			}
+			if again := spend("2"); again.Commit.Replayed != hold {
+				t.Errorf("the referred request again: replayed %v, want %v", again.Commit.Replayed, hold)
+			}
+			want := map[bool]string{false: "1", true: "2"}[hold]
+			if got := spend("3").Outputs["used_before"]; got != want {
+				t.Errorf("used before the third: %v, want %s", got, want)
+			}
+		})
+	}
+}
