@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -46,8 +47,8 @@ func mdfApplication(id, amount string) map[string]any {
 	return map[string]any{
 		"application_id": id, "partner_id": "MDF-T1", "funding_basis": "service", "budget_year": 2025,
 		"activity_type": "CUST_EXCHANGE_SEMINAR", "audience": "customers", "approving_dept": "East China marketing",
-		"requested_amount": amount, "submitted_at": mdfAsOf,
-		"activities": []any{map[string]any{"start_date": "2025-09-22", "end_date": "2025-09-22"}},
+		"requested_amount": amount,
+		"activities":       []any{map[string]any{"start_date": "2025-09-22", "end_date": "2025-09-22"}},
 	}
 }
 
@@ -173,7 +174,9 @@ func TestMDFApplyRetryReturnsTheOriginalAnswer(t *testing.T) {
 		t.Errorf("changed retry: HTTP %d %v, want 409 idempotency_conflict\n%s", changed.Status, changed.Body["code"], changed.Raw)
 	}
 	// Checking the committed application again does not count it twice.
-	check := srv.Decide(t, "mdf.application", app, mdfAsOf)
+	planned := maps.Clone(app) // the check takes the planned submission time the commit takes from its clock
+	planned["submitted_at"] = mdfAsOf
+	check := srv.Decide(t, "mdf.application", planned, mdfAsOf)
 	out, _ := check.Body["outputs"].(map[string]any)
 	if check.Body["outcome"] != "allow" || out["used"] != "0.00" || out["already_committed"] != true {
 		t.Errorf("re-check: %v used %v already_committed %v, want allow 0.00 true", check.Body["outcome"], out["used"], out["already_committed"])

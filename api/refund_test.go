@@ -414,6 +414,7 @@ refund_orders:
   - {id: R1, subscription_id: S1, account_id: A1, order_type: renewal, period_start: "2025-07-07T00:00:00+08:00"}
 refund_payments:
   - {id: PAY-O1, order_id: O1, cash_amount: "500.00", coupon_id: K1, coupon_amount: "20.00"}
+  - {id: PAY-R1, order_id: R1, subscription_id: S1, cash_amount: "300.00"}
 refund_invoices:
   - {id: INV1, order_id: O1, kind: electronic, status: returned}
 refund_campaign_terms:

@@ -65,8 +65,8 @@ func TestUniversityQuoteOverHTTPWithPostgres(t *testing.T) {
 		{"amount_per_student", `"500.00"`},
 		{"indicative_total", `"20000.00"`},
 		{"method", `"standard"`},
-		{"valid_from", `"2025-03-01"`},
-		{"valid_to", `"2025-06-01"`},
+		{"valid_from", `"2025-03-10"`}, // UNIV-03/05: three months from the arrival, not from the quote
+		{"valid_to", `"2025-06-10"`},
 		{"questionnaire_due", `"2025-03-10"`},
 		{"arrival_by", `"2025-03-10"`},
 		{"arrival_working_days_after_notice", `5`},

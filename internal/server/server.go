@@ -37,6 +37,10 @@ type Config struct {
 	EvalTimeout  time.Duration // deadline of one evaluation
 	MaxBodyBytes int64
 	LogQueue     int // decision-log queue length
+	// CommitClockSkew is how far a commit request's as_of may be from the clock (0: the engine's
+	// default); negative keeps the request's as_of, for test harnesses that replay pinned instants.
+	CommitClockSkew time.Duration
+	Clock           func() time.Time // nil: the system clock
 }
 
 // FromEnv reads the configuration from the environment, with defaults.
@@ -53,6 +57,9 @@ func FromEnv() Config {
 	}
 	if d, err := time.ParseDuration(os.Getenv("ARBITER_EVAL_TIMEOUT")); err == nil && d > 0 {
 		c.EvalTimeout = d
+	}
+	if d, err := time.ParseDuration(os.Getenv("ARBITER_COMMIT_CLOCK_SKEW")); err == nil && d != 0 {
+		c.CommitClockSkew = d
 	}
 	return c
 }
@@ -149,7 +156,17 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 			log.Warn("decision log flush", "err", err)
 		}
 	})
-	svc.Engine = engine.New(set, svc.Store, engine.WithTimeout(cfg.EvalTimeout), engine.WithRecorder(svc.Log))
+	opts := []engine.Option{engine.WithTimeout(cfg.EvalTimeout), engine.WithRecorder(svc.Log)}
+	if cfg.CommitClockSkew != 0 {
+		opts = append(opts, engine.WithCommitClockSkew(cfg.CommitClockSkew))
+	}
+	if cfg.CommitClockSkew < 0 {
+		log.Warn("commit decisions keep the request's as_of (negative commit clock skew): for test harnesses only")
+	}
+	if cfg.Clock != nil {
+		opts = append(opts, engine.WithClock(cfg.Clock))
+	}
+	svc.Engine = engine.New(set, svc.Store, opts...)
 	svc.Reloader = reload.New(svc.Engine, source, cat, reload.Hooks{OnResult: func(r reload.Report) {
 		if r.OK {
 			metrics.Reloads.WithLabelValues("success").Inc()

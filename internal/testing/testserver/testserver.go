@@ -39,6 +39,10 @@ type Options struct {
 	// PolicyDir serves policies from a folder instead of the embedded bundle (for reload tests).
 	PolicyDir  string
 	AdminToken string
+	// CommitClockSkew is the server's commit clock skew. Zero keeps each commit request's as_of, as
+	// the catalog cases do, so tests pin the instant of the act; set it (with Clock) to test the check.
+	CommitClockSkew time.Duration
+	Clock           func() time.Time // nil: the system clock
 }
 
 // Server is a running in-process arbiter server.
@@ -59,7 +63,10 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	ctx := context.Background()
 	cfg := server.Config{DatabaseURL: url, PolicyDir: opts.PolicyDir, AdminToken: opts.AdminToken,
-		EvalTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20, LogQueue: 10000}
+		EvalTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20, LogQueue: 10000, CommitClockSkew: -1, Clock: opts.Clock}
+	if opts.CommitClockSkew != 0 {
+		cfg.CommitClockSkew = opts.CommitClockSkew
+	}
 	svc, err := server.Build(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatalf("testserver: build: %v", err)
@@ -210,7 +217,8 @@ func StartProcessEnv(t testing.TB, env ...string) *Process {
 	addr := ln.Addr().String()
 	ln.Close()
 	cmd := exec.Command(binPath, "serve", "--addr", addr)
-	cmd.Env = append(append(os.Environ(), "DATABASE_URL=", "ARBITER_POLICY_DIR="), env...)
+	// Like Start, commits keep each request's as_of so tests pin the instant of the act.
+	cmd.Env = append(append(os.Environ(), "DATABASE_URL=", "ARBITER_POLICY_DIR=", "ARBITER_COMMIT_CLOCK_SKEW=-1s"), env...)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {

@@ -69,13 +69,18 @@ recorded_window(g) := [dates.month_index(g.coverage_from), dates.month_index(g.c
 # idempotency key "<application>/<person>/<programme>/<month>" says what was granted.
 ledger_rows := array.concat(object.get(input.facts, "partner_ledger", []), object.get(input.facts, "person_ledger", []))
 
+# A zero amount is a referred application pending with the desk (FH-01 names pending applications as
+# blocking); fh.release rows with the same key free it when the desk rejects the application.
+released := {r.idempotency_key | some r in ledger_rows; r.decision == "fh.release"}
+
 committed := {{"application_id": parts[0], "person_id": parts[1], "programme": parts[2], "month": parts[3]} |
 	some r in ledger_rows
 	r.decision == "fh.grant"
 	parts := split(r.idempotency_key, "/")
 	count(parts) == 4
 	parts[0] != req.application_id
-	dec.gt(r.amount, "0")
+	not dec.lt(r.amount, "0")
+	not r.idempotency_key in released
 }
 
 # held(pid) lists every period the person already holds: {programme, window, source}.
@@ -455,6 +460,13 @@ findings contains line_finding(i, "refer", "FH-21", "FH_SCENARIO_TIER_UNMAPPED",
 	prog == "svc_capability_2025"
 	some i, l in lines
 	not scenario_tier(l.scenario)
+}
+
+# FH-21: a tier configured without its amount per standard cannot be paid; the desk decides, not a silent null.
+findings contains line_finding(i, "refer", "FH-21", "FH_TIER_AMOUNT_UNCONFIGURED", sprintf("the %s scenario is tier %d, but no amount per standard is configured for that tier (fh.capability_building tier_amounts)", [l.scenario, scenario_tier(l.scenario)])) if {
+	prog == "svc_capability_2025"
+	some i, l in lines
+	not capability.tier_amounts[format_int(scenario_tier(l.scenario), 10)]
 }
 
 capability_amount(l) := dec.fixed(dec.mul(count(l.standards), capability.tier_amounts[format_int(scenario_tier(l.scenario), 10)]), 2)

@@ -118,7 +118,8 @@ last_end := max({a.end_date | some a in acts})
 
 last_start := max({a.start_date | some a in acts})
 
-submitted_on := cal.beijing_date(req.submitted_at)
+# mdf.apply (a commit) is submitted at its own instant; mdf.application checks a planned submitted_at.
+submitted_on := cal.beijing_date(object.get(req, "submitted_at", input.now))
 
 calendar_known := cal.covers(workdays, submitted_on, first_start)
 

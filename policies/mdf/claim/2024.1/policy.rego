@@ -219,6 +219,22 @@ findings contains {"line": l.id, "kind": "reject", "rule": "EXP-01e", "code": "G
 	dec.gt(l.gift_unit_value, large_gift_threshold)
 }
 
+# EXP-01e: the high-value standard is set by each region; where the claim's region has none configured
+# a gift cannot be judged, so it is referred naming the missing setting, never paid unchecked.
+findings contains {"line": l.id, "kind": "needs_info", "rule": "EXP-01e", "code": "GIFT_THRESHOLD_NOT_CONFIGURED",
+	"message": sprintf("%s: no high-value gift limit is configured for region %v (mdf.expense_categories large_gift_thresholds.%v), so the gift is referred for review.", [line_label(l), partner.site, partner.site])} if {
+	some l in lines
+	gift_like(l)
+	not large_gift_threshold
+}
+
+findings contains {"line": l.id, "kind": "needs_info", "rule": "EXP-01e", "code": "NEEDS_INFO_GIFT_UNIT_VALUE",
+	"message": sprintf("%s: state the unit value of the gifts, so it can be checked against the regional high-value limit of %s.", [line_label(l), dec.fixed(large_gift_threshold, 2)])} if {
+	some l in lines
+	gift_like(l)
+	l.gift_unit_value == null
+}
+
 findings contains {"line": l.id, "kind": "needs_info", "rule": "EXP-01d", "code": "NEEDS_INFO_GIFT_QUANTITIES",
 	"message": sprintf("%s: state how many gifts were bought and how many were handed out.", [line_label(l)])} if {
 	some l in lines
