@@ -29,10 +29,10 @@ type sampleRequest struct {
 	raw      []byte
 }
 
-// sampleRequests lists fixtures/requests/<decision>.json (the sample of each decision, golden
+// sampleRequestFiles lists fixtures/requests/<decision>.json (the sample of each decision, golden
 // <decision>.json) and testdata/requests/<decision>/<case>.json (further requests of a decision:
 // other answers, bad input; golden <decision>/<case>.json).
-func sampleRequests(t *testing.T) []sampleRequest {
+func sampleRequestFiles(t testing.TB) []sampleRequest {
 	t.Helper()
 	var out []sampleRequest
 	samples, err := filepath.Glob(filepath.Join("..", "fixtures", "requests", "*.json"))
@@ -68,7 +68,7 @@ func sampleRequests(t *testing.T) []sampleRequest {
 func TestSampleRequests(t *testing.T) {
 	srv := testserver.Start(t, testserver.Options{Fixtures: true})
 	set := srv.Service.Engine.PolicySet()
-	requests := sampleRequests(t)
+	requests := sampleRequestFiles(t)
 	commits := map[string]bool{}
 	for _, d := range set.Decisions() {
 		for _, v := range d.Versions {
@@ -105,7 +105,13 @@ func TestSampleRequests(t *testing.T) {
 					t.Errorf("answer differs from %s (run with -update if the change is intended):\n%s", golden, lineDiff(want, got))
 				}
 			}
-			if commits[rq.decision] && resp.Status == http.StatusOK && resp.Body["outcome"] == "allow" {
+			switch {
+			case resp.Status != http.StatusOK:
+				var n int
+				if err := srv.Postgres.Pool().QueryRow(ctx, "SELECT count(*) FROM ledger_entries").Scan(&n); err != nil || n != 0 {
+					t.Errorf("a refused request left %d ledger entries (%v)", n, err)
+				}
+			case commits[rq.decision] && resp.Body["outcome"] == "allow":
 				checkReplay(t, srv, rq, resp)
 			}
 		})
