@@ -116,10 +116,18 @@ func str(v any) string {
 
 const partnerAt = "2025-06-01T10:00:00+08:00"
 
-// TestPartnerFactsAreReadFromPostgres changes rows in the database between decisions: each decision
-// sees the rows as they are, without reload or restart.
-func TestPartnerFactsAreReadFromPostgres(t *testing.T) {
+// TestFixturesOverPostgres runs, on one server over PostgreSQL seeded with fixtures/, checks that
+// each touch their own domain's tables only.
+func TestFixturesOverPostgres(t *testing.T) {
 	srv := testserver.Start(t, testserver.Options{Fixtures: true})
+	t.Run("partner facts are read from PostgreSQL", func(t *testing.T) { partnerFactsAreReadFromPostgres(t, srv) })
+	t.Run("incentive as_of selects the yearly table", func(t *testing.T) { incentiveAsOfSelectsTheYearlyTable(t, srv) })
+	t.Run("university balance is read from PostgreSQL", func(t *testing.T) { universityBalanceIsReadFromPostgres(t, srv) })
+}
+
+// partnerFactsAreReadFromPostgres changes rows in the database between decisions: each decision
+// sees the rows as they are, without reload or restart.
+func partnerFactsAreReadFromPostgres(t *testing.T, srv *testserver.Server) {
 	ctx := context.Background()
 	steps := []struct {
 		name, sql, decision, account string
@@ -209,11 +217,10 @@ data:
 	}
 }
 
-// TestIncentiveAsOfSelectsTheYearlyTable sends one request on both sides of the 2025 boundary: the
+// incentiveAsOfSelectsTheYearlyTable sends one request on both sides of the 2025 boundary: the
 // same policy version (same digest) decides under another table version because as_of selects it.
 // The answers themselves are goldens (testdata/requests/incentive.growth/*-of-202?.json).
-func TestIncentiveAsOfSelectsTheYearlyTable(t *testing.T) {
-	srv := testserver.Start(t, testserver.Options{Fixtures: true})
+func incentiveAsOfSelectsTheYearlyTable(t *testing.T, srv *testserver.Server) {
 	input := map[string]any{"partner_id": "INC-G1"}
 	before := decodeEnvelope(t, srv.Decide(t, "incentive.growth", input, "2024-12-31T23:59:59+08:00"))
 	after := decodeEnvelope(t, srv.Decide(t, "incentive.growth", input, "2025-01-01T00:00:00+08:00"))
@@ -258,10 +265,9 @@ func TestUniversityValidityIsABeijingDate(t *testing.T) {
 	}
 }
 
-// TestUniversityBalanceIsReadFromPostgres changes a voucher's NUMERIC balance in the database between
+// universityBalanceIsReadFromPostgres changes a voucher's NUMERIC balance in the database between
 // decisions: one cent left is usable, none is exhausted, without any reload.
-func TestUniversityBalanceIsReadFromPostgres(t *testing.T) {
-	srv := testserver.Start(t, testserver.Options{Fixtures: true})
+func universityBalanceIsReadFromPostgres(t *testing.T, srv *testserver.Server) {
 	ctx := context.Background()
 	input := map[string]any{"voucher_id": "UNI-V1", "account_id": "UNI-S1"}
 	for _, tt := range []struct {
