@@ -16,7 +16,6 @@ import (
 	"arbiter/api"
 	"arbiter/engine"
 	"arbiter/internal/reload"
-	"arbiter/internal/server"
 	"arbiter/internal/testing/demotree"
 	"arbiter/store"
 	"arbiter/store/decisionlog"
@@ -75,7 +74,7 @@ func startDemoWith(t testing.TB, st store.Store, log decisionlog.Log, ready func
 	}
 	reg := prometheus.NewRegistry()
 	metrics := api.NewMetrics(reg)
-	e := engine.New(set, st, engine.WithRecorder(server.NewRecorder(log, metrics.LogDropped)))
+	e := engine.New(set, st, engine.WithRecorder(log))
 	rl := reload.New(e, source, cat, reload.Hooks{OnResult: func(r reload.Report) {
 		if r.OK {
 			metrics.ReloadOK.Set(1)

@@ -38,7 +38,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "arbiter_active_revision", Help: "1 for the revision of the policy set being served.",
 		}, []string{"revision"}),
 		LogDropped: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "arbiter_decision_log_dropped_total", Help: "Decisions not logged because the log queue was full.",
+			Name: "arbiter_decision_log_dropped_total", Help: "Decisions not logged: the log queue was full or closed, or encoding or writing them failed.",
 		}),
 	}
 	m.ReloadOK.Set(1)

@@ -180,10 +180,36 @@ func Load(fsys fs.FS, set *engine.PolicySet) ([]Case, error) {
 	return out, nil
 }
 
+// nestedRules appends the rule ids of reasons reported inside outputs (per coupon, per line…):
+// any object with a code and a rule.
+func nestedRules(v any, out []string) []string {
+	switch t := v.(type) {
+	case map[string]any:
+		if rule, ok := t["rule"].(string); ok {
+			if _, hasCode := t["code"]; hasCode {
+				out = append(out, rule)
+			}
+		}
+		for _, c := range t {
+			out = nestedRules(c, out)
+		}
+	case []any:
+		for _, c := range t {
+			out = nestedRules(c, out)
+		}
+	case []engine.Reason:
+		for _, re := range t {
+			out = append(out, re.Rule)
+		}
+	}
+	return out
+}
+
 // Result is the verdict on one case.
 type Result struct {
 	Case     Case
 	Failures []string
+	Fired    []string // the catalog rule ids of the reasons the decision gave, top-level or in outputs
 }
 
 // Passed reports whether the case met every expectation.
@@ -203,7 +229,14 @@ func Run(ctx context.Context, set *engine.PolicySet, tc Case) Result {
 func RunWith(ctx context.Context, set *engine.PolicySet, tc Case, st store.Store) Result {
 	e := engine.New(set, st, engine.WithTables(tc.Tables))
 	d, err := e.Decide(ctx, tc.Request())
-	return Result{Case: tc, Failures: tc.Check(d, err)}
+	r := Result{Case: tc, Failures: tc.Check(d, err)}
+	if d != nil {
+		for _, re := range d.Reasons {
+			r.Fired = append(r.Fired, re.Rule)
+		}
+		r.Fired = nestedRules(d.Outputs, r.Fired)
+	}
+	return r
 }
 
 // RunAll runs every case in memory, in order.

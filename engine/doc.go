@@ -1,11 +1,11 @@
 // Package engine loads versioned policy sets and answers decisions over facts.
 //
-// A policy set is a tree with policies/<domain>/<decision>/<version>/ folders (manifest.yaml, a Rego
-// or CEL policy, tests.yaml) and rules/<domain>/<table>/ rule tables (schema.yaml plus one file per
-// effective window). Load validates and compiles all of it, reporting every problem at once:
+// A policy tree has policies/<domain>/<decision>/<version>/ folders (manifest.yaml, a Rego or CEL
+// policy, tests.yaml), rules/<domain>/<table>/ rule tables (schema.yaml plus one file per effective
+// window) and the fact catalog in facts/. Load validates and compiles all of it, reporting every
+// problem at once; each language is compiled by its engine/lang adapter:
 //
-//	cat, _ := facts.EmbeddedCatalog()
-//	set, err := engine.Load(ctx, os.DirFS("."), cat)
+//	set, err := engine.Load(ctx, os.DirFS("."))
 //	var le *engine.LoadError
 //	if errors.As(err, &le) {
 //		for _, p := range le.Problems {
@@ -32,9 +32,9 @@
 // locks in the store, replays an earlier answer for a repeated idempotency key, decides over facts
 // read inside the transaction, and appends the policy's ledger entries only when the outcome is allow.
 //
-// Policies never read the wall clock: Rego sees input.now and an evaluation time equal to as_of; CEL
+// Policies never read the wall clock: Rego sees input.now (time.now_ns is forbidden by the sandbox); CEL
 // sees now. Amounts are decimal strings handled with the engine's exact decimal functions.
 //
-// TestCases, RunCase and RunCaseWith run the catalog cases of tests.yaml against any store; Replay
-// and Diff answer what a candidate set would have decided on logged inputs and facts.
+// The catalog cases of tests.yaml are run by package casetest; package impact replays logged
+// decisions against a candidate set.
 package engine

@@ -17,6 +17,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"arbiter/engine/lang"
+	"arbiter/engine/value"
 
 	"arbiter/store"
 )
@@ -97,6 +98,12 @@ func (e *Engine) Decide(ctx context.Context, req Request) (*Decision, error) {
 	pv, err := set.selectVersion(req.Decision, req.Version, req.AsOf)
 	if err != nil {
 		return nil, err
+	}
+	// Callers in Go may hand over json.Number or int; both languages must see the one value model.
+	if req.Input, err = value.Canonical(req.Input, "input"); err != nil {
+		var ve *value.Error
+		errors.As(err, &ve)
+		return nil, &Error{Code: CodeInvalidInput, Message: err.Error(), Fields: []FieldError{{Field: ve.Path, Message: ve.Message}}}
 	}
 	if fields := validateFields(pv.schema, req.Input, "input"); len(fields) > 0 {
 		return nil, &Error{Code: CodeInvalidInput, Message: "input does not match the decision's schema", Fields: fields}

@@ -61,7 +61,7 @@ func (e *Error) Error() string {
 	for _, f := range e.Fields {
 		fmt.Fprintf(&b, "; %s: %s", f.Field, f.Message)
 	}
-	if e.Err != nil && e.Message == "" {
+	if e.Err != nil {
 		b.WriteString(": ")
 		b.WriteString(e.Err.Error())
 	}

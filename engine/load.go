@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -101,10 +100,6 @@ type tableFileYAML struct {
 	Description string     `yaml:"description"`
 	Data        yaml.Node  `yaml:"data"`
 }
-
-var (
-	idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-)
 
 // LoadOption narrows or adjusts loading.
 type LoadOption func(*loadConfig)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
-	"github.com/shopspring/decimal"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 )
@@ -172,12 +171,4 @@ func dedupeFields(in []FieldError) []FieldError {
 		}
 	}
 	return out
-}
-
-// parseDecimal parses an exact decimal string; it is used where the engine itself reads amounts.
-func parseDecimal(s string) (decimal.Decimal, error) {
-	if !decimalPattern.MatchString(s) {
-		return decimal.Decimal{}, fmt.Errorf("%q is not a decimal string", s)
-	}
-	return decimal.NewFromString(s)
 }

@@ -44,6 +44,7 @@ type column struct {
 	typ        colType
 	def        any
 	hasDefault bool
+	required   bool // NOT NULL in PostgreSQL without a default (see ddl.go)
 }
 
 type provider struct {
@@ -243,8 +244,10 @@ func parseColumn(file, tableName string, key, n *yaml.Node, ps *problems) *colum
 			cl.typ = t
 		case "default":
 			defNode = kv.value
+		case "required":
+			cl.required = parseRequired(file, where, kv.value, ps)
 		default:
-			ps.add(file, kv.key.Line, "%s: unknown field %q (expected type, default)", where, kv.key.Value)
+			ps.add(file, kv.key.Line, "%s: unknown field %q (expected type, default, required)", where, kv.key.Value)
 		}
 	}
 	if cl.typ == 0 {

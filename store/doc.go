@@ -1,8 +1,8 @@
-// Package facts declares the facts policies decide on and serves them from memory or PostgreSQL.
+// Package store declares the facts policies decide on and serves them from memory or PostgreSQL.
 //
 // # Catalog
 //
-// catalog/<domain>.yaml declares tables (typed columns with defaults, a primary key) and providers
+// facts/<domain>.yaml declares tables (typed columns with defaults, a primary key) and providers
 // (a lookup of one table by equality on some of its columns):
 //
 //	tables:
@@ -11,13 +11,21 @@
 //	    columns:
 //	      id: {type: text}
 //	      balance: {type: decimal, default: "0"}
+//	      owner_id: {type: text, required: true}
 //	providers:
 //	  market.account: {table: market_accounts, by: [id], one: true}
 //
 // Column types are text, int, bool, decimal, date, timestamp, text[] and json. [LoadCatalog] reads
-// every *.yaml of a folder and reports every problem at once, each as file:line; [EmbeddedCatalog]
-// is the catalog compiled into the binary. migrations/NNN_<domain>.sql creates the same tables in
-// PostgreSQL ([Migrate]); a test checks that the two agree column by column.
+// every *.yaml of a folder and reports every problem at once, each as file:line.
+//
+// # Schema
+//
+// The catalog is the PostgreSQL schema of the fact tables: [Migrate] applies the engine's own
+// migrations (migrations/NNN_<name>.sql: ledger, commits, decision log), then creates each missing
+// catalog table ([Catalog.DDL]: NOT NULL for primary key, defaulted and required columns, the
+// defaults, the primary key) and an index for every provider whose by columns no index leads with. A
+// table that exists gets the missing columns that need no value for its rows; any other difference is
+// a [*DriftError] naming the table and column.
 //
 // # Values
 //

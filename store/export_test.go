@@ -17,13 +17,14 @@ type ColumnInfo struct {
 	Name, Type, SQLType string
 	Default             any
 	HasDefault          bool
+	NotNull             bool // primary key, default or required
 }
 
 // TableInfo returns a declared table's primary key and columns in declaration order.
 func TableInfo(c *Catalog, name string) (pk []string, cols []ColumnInfo) {
 	t := c.tables[name]
 	for _, cl := range t.columns {
-		cols = append(cols, ColumnInfo{Name: cl.name, Type: cl.typ.String(), SQLType: cl.typ.sqlType(), Default: cl.def, HasDefault: cl.hasDefault})
+		cols = append(cols, ColumnInfo{Name: cl.name, Type: cl.typ.String(), SQLType: cl.typ.sqlType(), Default: cl.def, HasDefault: cl.hasDefault, NotNull: t.notNull(cl)})
 	}
 	return t.pk, cols
 }

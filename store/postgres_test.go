@@ -109,14 +109,14 @@ func TestUnavailableWhenTheServerIsDown(t *testing.T) {
 	if !errors.Is(err, store.ErrUnavailable) || called {
 		t.Fatalf("Commit: want ErrUnavailable without running fn, got %v (fn ran: %v)", err, called)
 	}
-	if err := store.Migrate(ctx, closedPortURL(t)); !errors.Is(err, store.ErrUnavailable) {
+	if err := store.Migrate(ctx, closedPortURL(t), c); !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("Migrate: want ErrUnavailable, got %v", err)
 	}
 	// A URL that cannot work is a plain error, for the store and for Migrate.
 	if _, err := store.OpenPostgres(ctx, "postgres://x:y@host:notaport/db", c); err == nil || errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("OpenPostgres with a malformed URL: got %v", err)
 	}
-	if err := store.Migrate(ctx, "postgres://x:y@host:notaport/db"); err == nil || errors.Is(err, store.ErrUnavailable) {
+	if err := store.Migrate(ctx, "postgres://x:y@host:notaport/db", c); err == nil || errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("Migrate with a malformed URL: got %v", err)
 	}
 }
@@ -231,9 +231,11 @@ func TestSeedAndReplaceAll(t *testing.T) {
 	}
 }
 
-// TestMigrationsMatchTheCatalog protects everyone's migrations: every catalog table and column must
-// exist with the declared type, default and primary key, and every provider's statement must run.
-func TestMigrationsMatchTheCatalog(t *testing.T) {
+// TestMigrateMatchesTheCatalog reads back what Migrate created from the catalog: every table and
+// column must exist with the declared type, nullability, default and primary key, every provider's
+// lookup must be served by an index, every provider's statement must run, and a second Migrate must
+// find nothing to change.
+func TestMigrateMatchesTheCatalog(t *testing.T) {
 	c, err := store.LoadCatalog(os.DirFS("../facts"))
 	if err != nil {
 		t.Fatal(err)
@@ -269,7 +271,7 @@ func TestMigrationsMatchTheCatalog(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(db) == 0 {
-			t.Errorf("table %s: declared in the catalog but no migration creates it", table)
+			t.Errorf("table %s: declared in the catalog but Migrate did not create it", table)
 			continue
 		}
 		pk, cols := store.TableInfo(c, table)
@@ -284,6 +286,9 @@ func TestMigrationsMatchTheCatalog(t *testing.T) {
 			if got.udt != udt[col.Type] && !(col.Type == "int" && got.udt == "int4") { // integer columns scan as int64 too
 				t.Errorf("%s.%s: the catalog says %s (%s) but the migration creates %s", table, col.Name, col.Type, col.SQLType, got.udt)
 				continue
+			}
+			if wantNullable := map[bool]string{true: "NO", false: "YES"}[col.NotNull]; got.nullable != wantNullable {
+				t.Errorf("%s.%s: is_nullable is %s, want %s (not null: %v)", table, col.Name, got.nullable, wantNullable, col.NotNull)
 			}
 			switch {
 			case col.HasDefault && got.def == nil:
@@ -316,6 +321,38 @@ func TestMigrationsMatchTheCatalog(t *testing.T) {
 		if !slices.Equal(dbPK, pk) {
 			t.Errorf("table %s: the catalog primary key is %v but the migration's is %v", table, pk, dbPK)
 		}
+		var indexes [][]string
+		rows, err = conn.Query(ctx, `SELECT array(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, ord)
+				JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.ord)
+			FROM pg_index i WHERE i.indrelid = $1::regclass`, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var cols []string
+			if err := rows.Scan(&cols); err != nil {
+				t.Fatal(err)
+			}
+			indexes = append(indexes, cols)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range providersOf(c, table) {
+			p, _ := c.Provider(name)
+			served := !slices.ContainsFunc(pk, func(col string) bool { return !slices.Contains(p.By, col) })
+			for _, ix := range indexes {
+				if len(ix) >= len(p.By) && !slices.ContainsFunc(ix[:len(p.By)], func(col string) bool { return !slices.Contains(p.By, col) }) {
+					served = true
+				}
+			}
+			if !served {
+				t.Errorf("provider %s: no index of %s leads with %v (indexes %v)", name, table, p.By, indexes)
+			}
+		}
+	}
+	if err := store.Migrate(ctx, url, c); err != nil {
+		t.Errorf("Migrate again: %v", err)
 	}
 
 	pg, err := store.OpenPostgres(ctx, url, c)

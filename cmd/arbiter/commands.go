@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -89,6 +90,9 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dir := policyDirFlag(fs)
 	verbose := fs.Bool("v", false, "list every case, not only failures")
 	run := fs.String("run", "", "only cases whose name contains this text")
+	coverage := fs.Bool("coverage", false, "report which catalog rule ids fired in some case and which never did")
+	asJSON := fs.Bool("json", false, "print the results (and coverage) as JSON")
+	junit := fs.String("junit", "", "also write the results as JUnit XML to this file")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -105,6 +109,26 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		results = append(results, casetest.Run(ctx, set, tc))
 	}
+	var cov *casetest.CoverageReport
+	if *coverage {
+		c := casetest.Coverage(set, results)
+		cov = &c
+	}
+	if *junit != "" {
+		if err := writeJUnit(*junit, results); err != nil {
+			return err
+		}
+	}
+	passed, failed, files := casetest.Summary(results)
+	if *asJSON {
+		if err := writeJSONReport(stdout, results, cov); err != nil {
+			return err
+		}
+		if failed > 0 || len(results) == 0 {
+			return errReported
+		}
+		return nil
+	}
 	for _, r := range results {
 		switch {
 		case !r.Passed():
@@ -116,7 +140,9 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			fmt.Fprintf(stdout, "ok   %s %s\n", r.Case.File, r.Case.Name)
 		}
 	}
-	passed, failed, files := casetest.Summary(results)
+	if cov != nil {
+		writeCoverage(stdout, *cov)
+	}
 	if len(results) == 0 {
 		fmt.Fprintf(stdout, "no cases matched %v\n", prefixes)
 		return errReported
@@ -226,18 +252,41 @@ func databaseURL() (string, error) {
 }
 
 func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if err := parse(newFlags("migrate", stderr), args); err != nil {
+	flags := newFlags("migrate", stderr)
+	dir := policyDirFlag(flags)
+	if err := parse(flags, args); err != nil {
 		return err
 	}
 	url, err := databaseURL()
 	if err != nil {
 		return err
 	}
-	if err := store.Migrate(ctx, url); err != nil {
+	cat, err := loadCatalog(*dir)
+	if err != nil {
+		return err
+	}
+	if err := store.Migrate(ctx, url, cat); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "migrations applied")
 	return nil
+}
+
+// loadCatalog reads the fact catalog (facts/) of the policy tree in dir, or of the embedded bundle.
+func loadCatalog(dir string) (*store.Catalog, error) {
+	tree, err := server.PolicySource(dir)()
+	if err != nil {
+		return nil, err
+	}
+	sub, err := fs.Sub(tree, "facts")
+	if err != nil {
+		return nil, err
+	}
+	cat, err := store.LoadCatalog(sub)
+	if err != nil {
+		return nil, fmt.Errorf("fact catalog: %w", err)
+	}
+	return cat, nil
 }
 
 func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -267,7 +316,7 @@ func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if err := store.Migrate(ctx, url); err != nil {
+	if err := store.Migrate(ctx, url, cat); err != nil {
 		return err
 	}
 	pg, err := store.OpenPostgres(ctx, url, cat)

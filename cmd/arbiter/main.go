@@ -2,9 +2,10 @@
 //
 //	arbiter serve                    serve the API (DATABASE_URL unset: in-memory facts from fixtures/)
 //	arbiter eval <decision> --input FILE [--as-of T] [--version V]
-//	arbiter test [PATH...]           run tests.yaml cases; non-zero exit on any failure
+//	arbiter test [PATH...]           run tests.yaml cases; non-zero exit on any failure (--coverage, --json, --junit FILE)
+//	arbiter fmt [-w] [PATH...]       list or rewrite Rego files OPA's formatter would change
 //	arbiter check                    load and compile policies and rule tables only
-//	arbiter migrate                  apply the embedded schema migrations to DATABASE_URL
+//	arbiter migrate                  create or update the engine and fact tables (facts/) in DATABASE_URL
 //	arbiter seed                     load fixtures/ into DATABASE_URL
 //	arbiter impact --candidate DIR   replay logged decisions against a candidate policy set
 package main
@@ -29,9 +30,10 @@ commands:
   eval      evaluate one decision from a JSON file
   test      run tests.yaml cases (all, or those under the given paths)
   check     load and compile every policy (or those under the given paths) and rule table
-  migrate   apply the schema migrations to DATABASE_URL
+  migrate   create or update the engine and fact tables (facts/) in DATABASE_URL
   seed      load fixtures/ into DATABASE_URL (replacing those tables' rows)
   impact    replay logged decisions against a candidate policy set and list what flips
+  fmt       list (or with -w rewrite) Rego files that OPA's formatter would change
 
 Run 'arbiter <command> -h' for a command's flags.
 `
@@ -51,7 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"serve": cmdServe, "eval": cmdEval, "test": cmdTest, "check": cmdCheck,
-		"migrate": cmdMigrate, "seed": cmdSeed, "impact": cmdImpact,
+		"migrate": cmdMigrate, "seed": cmdSeed, "impact": cmdImpact, "fmt": cmdFmt,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -1,9 +1,7 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
@@ -12,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"arbiter/api"
 	"arbiter/engine"
 	"arbiter/internal/server"
 )
@@ -87,36 +86,18 @@ func TestSampleRequestsAnswer(t *testing.T) {
 	}
 }
 
+// sampleRequest reads a sample body the way the API does, deciding the decision from the file name.
 func sampleRequest(t testing.TB, file string) engine.Request {
 	t.Helper()
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var body struct {
-		Input   json.RawMessage `json:"input"`
-		AsOf    string          `json:"as_of"`
-		Version string          `json:"version"`
-		DryRun  bool            `json:"dry_run"`
+	req, p := api.ParseRequest(raw)
+	if p != nil {
+		t.Fatalf("%s: %s", file, p)
 	}
-	if err := json.Unmarshal(raw, &body); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(body.Input))
-	dec.UseNumber()
-	var in any
-	if err := dec.Decode(&in); err != nil {
-		t.Fatalf("%s: input: %v", file, err)
-	}
-	base := strings.TrimSuffix(filepath.Base(file), ".json")
-	parts := strings.SplitN(base, ".", 3)
-	req := engine.Request{Decision: parts[0] + "." + parts[1], Input: in, Version: body.Version, DryRun: body.DryRun}
-	if body.AsOf != "" {
-		asOf, err := time.Parse(time.RFC3339, body.AsOf)
-		if err != nil {
-			t.Fatalf("%s: as_of: %v", file, err)
-		}
-		req.AsOf = asOf
-	}
+	parts := strings.SplitN(strings.TrimSuffix(filepath.Base(file), ".json"), ".", 3)
+	req.Decision = parts[0] + "." + parts[1]
 	return req
 }

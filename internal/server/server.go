@@ -108,6 +108,7 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := api.NewMetrics(reg)
 
+	countDropped := func(n int) { metrics.LogDropped.Add(float64(n)) }
 	var ready func(context.Context) error
 	if cfg.DatabaseURL != "" {
 		pg, err := store.OpenPostgres(ctx, cfg.DatabaseURL, cat)
@@ -116,10 +117,9 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		}
 		svc.Store, svc.Source, ready = pg, "postgres", pg.Ping
 		svc.closers = append(svc.closers, pg.Close)
-		w := decisionlog.NewPostgres(pg.Pool(), decisionlog.Options{QueueSize: cfg.LogQueue, OnError: func(err error) {
+		svc.Log = decisionlog.NewPostgres(pg.Pool(), decisionlog.Options{QueueSize: cfg.LogQueue, OnDrop: countDropped, OnError: func(err error) {
 			log.Warn("decision log write failed", "err", err)
 		}})
-		svc.Log = w
 		log.Info("facts from PostgreSQL", "revision", set.Revision())
 	} else {
 		fixtures := arbiter.Fixtures()
@@ -139,19 +139,17 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		}
 		svc.Store, svc.Source = mem, "memory"
 		svc.closers = append(svc.closers, mem.Close)
-		svc.Log = decisionlog.NewMemory(10000)
+		svc.Log = decisionlog.NewMemoryWith(10000, decisionlog.Options{QueueSize: cfg.LogQueue, OnDrop: countDropped})
 		log.Warn("no DATABASE_URL: serving in-memory facts from fixtures/ (nothing is persisted)", "revision", set.Revision())
 	}
-	rec := NewRecorder(svc.Log, metrics.LogDropped)
 	svc.closers = append(svc.closers, func() {
-		rec.Close() // hand every queued decision to the log before the log flushes
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := svc.Log.Close(ctx); err != nil {
 			log.Warn("decision log flush", "err", err)
 		}
 	})
-	svc.Engine = engine.New(set, svc.Store, engine.WithTimeout(cfg.EvalTimeout), engine.WithRecorder(rec))
+	svc.Engine = engine.New(set, svc.Store, engine.WithTimeout(cfg.EvalTimeout), engine.WithRecorder(svc.Log))
 	svc.Reloader = reload.New(svc.Engine, source, cat, reload.Hooks{OnResult: func(r reload.Report) {
 		if r.OK {
 			metrics.Reloads.WithLabelValues("success").Inc()

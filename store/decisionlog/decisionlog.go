@@ -1,8 +1,9 @@
 // Package decisionlog records every decision off the hot path and reads them back for audit and replay.
 //
-// The PostgreSQL log queues records in memory and a background writer stores them in batches; a full
-// queue refuses a record instead of slowing the decision down. The memory log keeps the latest records
-// in a ring, for the in-memory default.
+// Both logs are an engine.Recorder: Record puts the decision on one bounded queue and returns at once;
+// one writer goroutine per log encodes it (envelope, input and facts as JSON) and stores it, the
+// PostgreSQL log in batches, the memory log in a ring of the latest records. A full queue refuses the
+// decision instead of slowing it down, and counts it as dropped.
 package decisionlog
 
 import (
@@ -18,6 +19,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"arbiter/engine"
 )
 
 // ErrNotFound means no decision with that id was logged (or it is no longer kept).
@@ -32,7 +35,11 @@ type Record struct {
 
 // Log records decisions without blocking the caller and reads them back.
 type Log interface {
-	// Enqueue never blocks; it returns false when the record is refused (the queue is full or closed).
+	// Record queues a decision and never blocks; the decision, input and facts must not be modified
+	// afterwards. A decision that cannot be queued (full or closed) is counted as dropped.
+	engine.Recorder
+	// Enqueue stores an already encoded record and never blocks; it returns false when the record is
+	// refused (the queue is full or closed).
 	Enqueue(Record) bool
 	// Get returns a stored record; ErrNotFound when there is none.
 	Get(ctx context.Context, id string) (Record, error)
@@ -43,85 +50,132 @@ type Log interface {
 	Close(ctx context.Context) error
 }
 
-// Options tune the PostgreSQL writer; zero values take the defaults.
+// Options tune a log's writer; zero values take the defaults.
 type Options struct {
-	QueueSize int           // records waiting to be written; default 10000
-	BatchSize int           // records per write; default 500
+	QueueSize int           // decisions and records waiting to be written; default 10000
+	BatchSize int           // records per PostgreSQL write; default 500
 	Interval  time.Duration // longest wait before a partial batch is written; default 200ms
-	OnError   func(error)   // called from the writer when a write fails; the records are dropped
+	OnError   func(error)   // called from the writer when encoding or a write fails; the records are dropped
+	OnDrop    func(n int)   // called for every n records dropped (by the caller of Record when the queue is full)
 }
 
-// Postgres writes records in batches from one background goroutine.
-type Postgres struct {
-	pool    *pgxpool.Pool
+func (o Options) withDefaults() Options {
+	if o.QueueSize <= 0 {
+		o.QueueSize = 10000
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 500
+	}
+	if o.Interval <= 0 {
+		o.Interval = 200 * time.Millisecond
+	}
+	return o
+}
+
+// entry is a queued decision to encode, or a record already encoded.
+type entry struct {
+	rec   Record
+	d     *engine.Decision
+	input any
+	facts map[string]any
+}
+
+// encode builds the record of a queued decision (on the writer goroutine).
+func (e *entry) encode() (Record, error) {
+	if e.d == nil {
+		return e.rec, nil
+	}
+	envelope, err1 := json.Marshal(e.d)
+	in, err2 := json.Marshal(e.input)
+	fs, err3 := json.Marshal(e.facts)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return Record{}, fmt.Errorf("decisionlog: encode decision %s: %w", e.d.DecisionID, err)
+	}
+	return Record{
+		ID: e.d.DecisionID, Decision: e.d.Decision, Version: e.d.Policy.Version, Outcome: e.d.Outcome,
+		AsOf: e.d.AsOf, RecordedAt: e.rec.RecordedAt, Envelope: envelope, Input: in, Facts: fs,
+	}, nil
+}
+
+// writer is a log's one queue and the goroutine that drains it into store, batch by batch.
+type writer struct {
 	opts    Options
-	queue   chan Record
+	queue   chan entry
 	done    chan struct{}
-	mu      sync.RWMutex // Enqueue holds it shared, Close exclusively: no send after the queue closes
+	mu      sync.RWMutex // put holds it shared, close exclusively: no send after the queue closes
 	closed  bool
-	written atomic.Uint64
 	dropped atomic.Uint64
+	store   func([]Record) // on the writer goroutine; a failure calls drop itself
 }
 
-// NewPostgres starts a writer storing records into the decision_log table of pool's database.
-func NewPostgres(pool *pgxpool.Pool, opts Options) *Postgres {
-	if opts.QueueSize <= 0 {
-		opts.QueueSize = 10000
-	}
-	if opts.BatchSize <= 0 {
-		opts.BatchSize = 500
-	}
-	if opts.Interval <= 0 {
-		opts.Interval = 200 * time.Millisecond
-	}
-	p := &Postgres{pool: pool, opts: opts, queue: make(chan Record, opts.QueueSize), done: make(chan struct{})}
-	go p.run()
-	return p
+func newWriter(opts Options, store func([]Record)) *writer {
+	w := &writer{opts: opts, queue: make(chan entry, opts.QueueSize), done: make(chan struct{}), store: store}
+	go w.run()
+	return w
 }
 
-// Enqueue queues rec for writing; it never blocks.
-func (p *Postgres) Enqueue(rec Record) bool {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.closed {
-		p.dropped.Add(1)
-		return false
+// Record implements engine.Recorder: it queues d, stamped with the current time, and never blocks.
+func (w *writer) Record(d *engine.Decision, input any, facts map[string]any) {
+	w.put(entry{d: d, input: input, facts: facts, rec: Record{RecordedAt: time.Now()}})
+}
+
+func (w *writer) put(e entry) bool {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if !w.closed {
+		select {
+		case w.queue <- e:
+			return true
+		default:
+		}
 	}
-	select {
-	case p.queue <- rec:
-		return true
-	default:
-		p.dropped.Add(1)
-		return false
+	w.drop(1)
+	return false
+}
+
+func (w *writer) drop(n int) {
+	w.dropped.Add(uint64(n))
+	if w.opts.OnDrop != nil {
+		w.opts.OnDrop(n)
 	}
 }
 
-// Dropped counts records not stored: refused by a full or closed queue, or lost to a failed write.
-func (p *Postgres) Dropped() uint64 { return p.dropped.Load() }
+func (w *writer) report(err error) {
+	if w.opts.OnError != nil {
+		w.opts.OnError(err)
+	}
+}
 
-// Written counts records stored.
-func (p *Postgres) Written() uint64 { return p.written.Load() }
+// Dropped counts records not stored: refused by a full or closed queue, not encodable, or lost to a
+// failed write.
+func (w *writer) Dropped() uint64 { return w.dropped.Load() }
 
-func (p *Postgres) run() {
-	defer close(p.done)
-	ticker := time.NewTicker(p.opts.Interval)
+func (w *writer) run() {
+	defer close(w.done)
+	ticker := time.NewTicker(w.opts.Interval)
 	defer ticker.Stop()
-	batch := make([]Record, 0, p.opts.BatchSize)
+	batch := make([]Record, 0, w.opts.BatchSize)
 	flush := func() {
 		if len(batch) > 0 {
-			p.store(batch)
+			w.store(batch)
 			batch = batch[:0]
 		}
 	}
 	for {
 		select {
-		case rec, ok := <-p.queue:
+		case e, ok := <-w.queue:
 			if !ok {
 				flush()
 				return
 			}
+			rec, err := e.encode()
+			if err != nil {
+				w.drop(1)
+				w.report(err)
+				continue
+			}
 			batch = append(batch, rec)
-			if len(batch) >= p.opts.BatchSize {
+			if len(batch) >= w.opts.BatchSize {
 				flush()
 			}
 		case <-ticker.C:
@@ -129,6 +183,42 @@ func (p *Postgres) run() {
 		}
 	}
 }
+
+// close stops accepting entries and waits until the queued ones are stored or ctx ends.
+func (w *writer) close(ctx context.Context) error {
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.queue)
+	}
+	w.mu.Unlock()
+	select {
+	case <-w.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("decisionlog: close: %w", ctx.Err())
+	}
+}
+
+// Postgres writes records in batches from one background goroutine.
+type Postgres struct {
+	*writer
+	pool    *pgxpool.Pool
+	written atomic.Uint64
+}
+
+// NewPostgres starts a writer storing records into the decision_log table of pool's database.
+func NewPostgres(pool *pgxpool.Pool, opts Options) *Postgres {
+	p := &Postgres{pool: pool}
+	p.writer = newWriter(opts.withDefaults(), p.store)
+	return p
+}
+
+// Enqueue queues rec for writing; it never blocks.
+func (p *Postgres) Enqueue(rec Record) bool { return p.put(entry{rec: rec}) }
+
+// Written counts records stored.
+func (p *Postgres) Written() uint64 { return p.written.Load() }
 
 // store writes one batch, retrying once; a failure is reported, counted and never stops the writer.
 func (p *Postgres) store(batch []Record) {
@@ -142,10 +232,8 @@ func (p *Postgres) store(batch []Record) {
 			return
 		}
 	}
-	p.dropped.Add(uint64(len(batch)))
-	if p.opts.OnError != nil {
-		p.opts.OnError(err)
-	}
+	p.drop(len(batch))
+	p.report(err)
 }
 
 const insertSQL = `INSERT INTO decision_log (id, decision, version, as_of, outcome, envelope, input, facts, recorded_at)
@@ -191,20 +279,7 @@ func jsonText(raw json.RawMessage) *string {
 }
 
 // Close stops accepting records and waits until the queued ones are stored or ctx ends.
-func (p *Postgres) Close(ctx context.Context) error {
-	p.mu.Lock()
-	if !p.closed {
-		p.closed = true
-		close(p.queue)
-	}
-	p.mu.Unlock()
-	select {
-	case <-p.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("decisionlog: close: %w", ctx.Err())
-	}
-}
+func (p *Postgres) Close(ctx context.Context) error { return p.close(ctx) }
 
 const selectRecord = `SELECT id, decision, version, as_of, outcome, envelope, input, facts, recorded_at FROM decision_log`
 
@@ -278,21 +353,42 @@ func scan(rows pgx.Rows) ([]Record, error) {
 
 // Memory keeps the latest records in a ring, evicting the oldest when full.
 type Memory struct {
+	w    *writer // decisions given to Record, encoded and kept one by one
 	mu   sync.RWMutex
 	ring []Record
 	next int // the slot the next record overwrites once the ring is full
 	byID map[string]int
 }
 
-// NewMemory keeps at most capacity records (at least one).
-func NewMemory(capacity int) *Memory {
+// NewMemory keeps at most capacity records (at least one), with the default options.
+func NewMemory(capacity int) *Memory { return NewMemoryWith(capacity, Options{}) }
+
+// NewMemoryWith keeps at most capacity records (at least one); of opts, the batch size and interval
+// are not used: each decision is kept as soon as it is encoded.
+func NewMemoryWith(capacity int, opts Options) *Memory {
 	if capacity < 1 {
 		capacity = 1
 	}
-	return &Memory{ring: make([]Record, 0, capacity), byID: make(map[string]int, capacity)}
+	m := &Memory{ring: make([]Record, 0, capacity), byID: make(map[string]int, capacity)}
+	opts = opts.withDefaults()
+	opts.BatchSize, opts.Interval = 1, time.Hour
+	m.w = newWriter(opts, func(batch []Record) {
+		for _, rec := range batch {
+			m.Enqueue(rec)
+		}
+	})
+	return m
 }
 
-// Enqueue stores rec at once; it always succeeds.
+// Record implements engine.Recorder: it queues d for encoding and never blocks.
+func (m *Memory) Record(d *engine.Decision, input any, facts map[string]any) {
+	m.w.Record(d, input, facts)
+}
+
+// Dropped counts decisions not kept: refused by a full or closed queue, or not encodable.
+func (m *Memory) Dropped() uint64 { return m.w.Dropped() }
+
+// Enqueue keeps rec at once; it always succeeds.
 func (m *Memory) Enqueue(rec Record) bool {
 	if rec.RecordedAt.IsZero() {
 		rec.RecordedAt = time.Now()
@@ -347,5 +443,5 @@ func (m *Memory) List(_ context.Context, decision string, from, to time.Time, li
 	return out, nil
 }
 
-// Close does nothing: the memory log has nothing to flush.
-func (m *Memory) Close(context.Context) error { return nil }
+// Close stops accepting decisions and waits until the queued ones are kept or ctx ends.
+func (m *Memory) Close(ctx context.Context) error { return m.w.close(ctx) }

@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"net"
 	"reflect"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"arbiter/engine"
 	"arbiter/internal/testing/pgtest"
 	"arbiter/store/decisionlog"
 )
@@ -303,5 +306,107 @@ func TestListOrdersTiesLikeMemory(t *testing.T) {
 		if want := []string{"B", "C", "a", "b"}; !reflect.DeepEqual(ids, want) {
 			t.Errorf("%s: List = %v, want %v", name, ids, want)
 		}
+	}
+}
+
+func decision(i int) *engine.Decision {
+	return &engine.Decision{DecisionID: fmt.Sprintf("r%04d", i), Decision: "demo.x", Outcome: "allow",
+		Policy: engine.PolicyRef{Version: "v2"}, AsOf: base.Add(time.Duration(i) * time.Minute)}
+}
+
+// TestRecordNeverBlocksAndCountsAFullQueue: Record is the engine's recorder; with the writer stuck on
+// a locked table the queue fills, the rest are counted as dropped (Dropped and OnDrop), and Close
+// stores every decision that was queued, encoded.
+func TestRecordNeverBlocksAndCountsAFullQueue(t *testing.T) {
+	ctx := context.Background()
+	p := pool(t)
+	tx, err := p.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "LOCK TABLE decision_log IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	var onDrop atomic.Int64
+	log := decisionlog.NewPostgres(p, decisionlog.Options{QueueSize: 10, BatchSize: 1, Interval: time.Millisecond,
+		OnDrop: func(n int) { onDrop.Add(int64(n)) }})
+	var rec engine.Recorder = log
+	start := time.Now()
+	for i := range 100 {
+		rec.Record(decision(i), map[string]any{"i": i}, map[string]any{"f": "1.50"})
+		if i == 0 {
+			time.Sleep(50 * time.Millisecond) // let the writer take the first decision and block on the lock
+		}
+	}
+	if elapsed := time.Since(start); elapsed > time.Second {
+		t.Fatalf("Record blocked: 100 calls took %v", elapsed)
+	}
+	dropped := log.Dropped()
+	if dropped < 88 || uint64(onDrop.Load()) != dropped {
+		t.Fatalf("Dropped() %d, OnDrop %d: want the queue of 10 (and the one being written) to keep at most 12 and count the rest", dropped, onDrop.Load())
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := log.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := p.QueryRow(ctx, "SELECT count(*) FROM decision_log").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if uint64(n) != 100-dropped || log.Written() != uint64(n) {
+		t.Fatalf("stored %d, Written() %d, want every queued decision (%d)", n, log.Written(), 100-dropped)
+	}
+	got, err := log.Get(ctx, "r0000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Decision != "demo.x" || got.Version != "v2" || got.Outcome != "allow" || !got.AsOf.Equal(base) || got.RecordedAt.Before(start) {
+		t.Errorf("record %+v", got)
+	}
+	sameJSON(t, "facts", got.Facts, json.RawMessage(`{"f": "1.50"}`))
+	sameJSON(t, "input", got.Input, json.RawMessage(`{"i": 0}`))
+	var env map[string]any
+	if err := json.Unmarshal(got.Envelope, &env); err != nil || env["decision_id"] != "r0000" {
+		t.Errorf("envelope %s (%v)", got.Envelope, err)
+	}
+	rec.Record(decision(1000), nil, nil)
+	if log.Dropped() != dropped+1 || uint64(onDrop.Load()) != dropped+1 {
+		t.Fatalf("a decision recorded after Close must be counted as dropped: %d", log.Dropped())
+	}
+}
+
+// TestMemoryRecord: the memory log encodes recorded decisions on its writer; Close keeps every queued
+// one, and one that cannot be encoded is reported and counted.
+func TestMemoryRecord(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	var reported []error
+	dropped := 0
+	m := decisionlog.NewMemoryWith(100, decisionlog.Options{
+		OnError: func(err error) { mu.Lock(); reported = append(reported, err); mu.Unlock() },
+		OnDrop:  func(n int) { mu.Lock(); dropped += n; mu.Unlock() },
+	})
+	for i := range 20 {
+		m.Record(decision(i), map[string]any{"i": i}, map[string]any{"f": "1.50"})
+	}
+	m.Record(decision(99), map[string]any{"bad": make(chan int)}, nil)
+	if err := m.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := m.List(ctx, "demo.x", time.Time{}, time.Time{}, 0)
+	if err != nil || len(recs) != 20 {
+		t.Fatalf("List after Close: %d records, %v", len(recs), err)
+	}
+	sameJSON(t, "facts", recs[3].Facts, json.RawMessage(`{"f": "1.50"}`))
+	if recs[3].ID != "r0003" || recs[3].Version != "v2" || recs[3].RecordedAt.IsZero() {
+		t.Errorf("record %+v", recs[3])
+	}
+	m.Record(decision(100), nil, nil)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reported) != 1 || !strings.Contains(reported[0].Error(), "r0099") || dropped != 2 || m.Dropped() != 2 {
+		t.Fatalf("reported %v, OnDrop %d, Dropped() %d: want the unencodable and the late decision counted", reported, dropped, m.Dropped())
 	}
 }

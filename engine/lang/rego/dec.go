@@ -27,8 +27,12 @@ var (
 	collection = types.NewAny(types.NewArray(nil, operand), types.NewSet(operand))
 )
 
-// Options returns the rego options that register the dec.* built-in functions.
+// Options returns the rego options that register the dec.* and cal.* built-in functions.
 func Options() []func(*oparego.Rego) {
+	return append(decimalOptions(), calendarOptions()...)
+}
+
+func decimalOptions() []func(*oparego.Rego) {
 	return []func(*oparego.Rego){
 		binary("dec.add", "a + b", func(a, b decimal.Decimal) (decimal.Decimal, error) { return a.Add(b), nil }),
 		binary("dec.sub", "a - b", func(a, b decimal.Decimal) (decimal.Decimal, error) { return a.Sub(b), nil }),
@@ -101,6 +105,7 @@ var errDivByZero = errors.New("division by zero")
 
 // decl declares a deterministic built-in with typed arguments.
 func decl(name, description string, result types.Type, args ...types.Type) *oparego.Function {
+	declare(&ast.Builtin{Name: name, Description: description, Decl: types.NewFunction(args, result)})
 	return &oparego.Function{
 		Name:             name,
 		Description:      description,

@@ -40,7 +40,7 @@ func (Compiler) Compile(ctx context.Context, src lang.Source) (lang.Program, []l
 		ps.Add(lang.ProblemInvalid, path.Join(src.Dir, "manifest.yaml"), 1, "entrypoint is required for rego policies")
 		return nil, ps.List
 	}
-	opts := []func(*oparego.Rego){oparego.Query(src.Entrypoint), oparego.StrictBuiltinErrors(true)}
+	opts := []func(*oparego.Rego){oparego.Query(src.Entrypoint), oparego.StrictBuiltinErrors(true), oparego.Capabilities(Capabilities())}
 	for _, f := range files {
 		raw, err := fs.ReadFile(src.FS, f)
 		if err != nil {
@@ -72,6 +72,10 @@ func addProblems(dir string, err error, ps *lang.Problems) {
 				code = lang.ProblemSyntax
 			case ast.TypeErr:
 				code = lang.ProblemType
+			}
+			if name, ok := forbiddenCall(e.Message); ok {
+				ps.AddAt(lang.ProblemForbidden, file, line, col, "builtin %s is not allowed: a policy may not reach the network, randomness, the environment or the wall clock", name)
+				continue
 			}
 			ps.AddAt(code, file, line, col, "%s", e.Message)
 		}

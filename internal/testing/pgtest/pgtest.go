@@ -2,7 +2,7 @@
 //
 // The server is TEST_DATABASE_URL, or the local default (postgres://postgres@127.0.0.1:5432/test).
 // The first New of a process migrates a template database named after a digest of the embedded
-// migrations (built once and shared by every test process, under an advisory lock); every New then
+// migrations and fact catalog (built once and shared by every test process, under an advisory lock); every New then
 // copies it, which costs a fraction of running the migrations. Without a reachable server the test is
 // skipped, except under CI=true, where it fails.
 package pgtest
@@ -27,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"arbiter"
 	"arbiter/store"
 )
 
@@ -106,7 +107,11 @@ func New(t testing.TB) string {
 // ensureTemplate returns the name of the migrated template for the current migrations, building it
 // if no process has yet. It also drops what killed runs left behind.
 func ensureTemplate(ctx context.Context, admin *pgx.Conn, base string) (string, error) {
-	digest, err := migrationsDigest()
+	cat, err := embeddedCatalog()
+	if err != nil {
+		return "", err
+	}
+	digest, err := migrationsDigest(cat)
 	if err != nil {
 		return "", err
 	}
@@ -128,7 +133,7 @@ func ensureTemplate(ctx context.Context, admin *pgx.Conn, base string) (string, 
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+ident(building)+" TEMPLATE template0"); err != nil {
 		return "", err
 	}
-	if err := store.Migrate(ctx, withDatabase(base, building)); err != nil {
+	if err := store.Migrate(ctx, withDatabase(base, building), cat); err != nil {
 		drop(building)
 		return "", err
 	}
@@ -207,8 +212,17 @@ func drop(name string) {
 	_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(name)+" WITH (FORCE)")
 }
 
-// migrationsDigest names the template after the migrations' content.
-func migrationsDigest() (string, error) {
+// embeddedCatalog is the fact catalog compiled into the binary, whose tables every database gets.
+func embeddedCatalog() (*store.Catalog, error) {
+	sub, err := fs.Sub(arbiter.Bundle(), "facts")
+	if err != nil {
+		return nil, err
+	}
+	return store.LoadCatalog(sub)
+}
+
+// migrationsDigest names the template after the migrations' and the catalog's content.
+func migrationsDigest(cat *store.Catalog) (string, error) {
 	fsys := store.Migrations()
 	names, err := fs.Glob(fsys, "*.sql")
 	if err != nil {
@@ -224,6 +238,7 @@ func migrationsDigest() (string, error) {
 		fmt.Fprintf(h, "%s\x00%d\x00", n, len(raw))
 		h.Write(raw)
 	}
+	h.Write([]byte(cat.Digest()))
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }
 

@@ -1,8 +1,7 @@
 package arbiter.fh.lib
 
 # FH (dedicated-staff incentive) rules of rules-benefits.md §B, shared by fh.application (a partner's
-# monthly application, several persons) and fh.grant (the commit of one person's incentive); both
-# folders hold an identical copy of this file.
+# monthly application, several persons) and fh.grant (the commit of one person's incentive).
 
 import data.arbiter.benefits.dates
 
@@ -18,7 +17,7 @@ cfg := input.rules.programmes.programmes[prog]
 
 partner := input.facts.partner
 
-today := dates.today
+today := cal.beijing_date(input.now)
 
 # One person per line: fh.application sends lines, fh.grant sends the line's fields at the top level.
 line_fields := {"person_id", "person_type", "scenario", "standards", "project_ids", "class_hours", "satisfaction"}
@@ -42,7 +41,7 @@ valid_cert_codes(pid) := {c.code | some c in person_certs(pid); c.kind == "cert"
 
 window_of(p, m) := [s, s + 2] if {
 	input.rules.programmes.programmes[p].window.quarter
-	s := dates.month_index(dates.quarter_start(m))
+	s := dates.month_index(cal.quarter_start(dates.month_first(m)))
 } else := [dates.month_index(m), (dates.month_index(m) + input.rules.programmes.programmes[p].window.months) - 1]
 
 window := window_of(prog, month)
@@ -472,7 +471,7 @@ findings contains line_finding(i, "reject", "FH-33", "FH_SPECIALIST_TENURE_LT_3M
 	not tenure_ok(p)
 }
 
-tenure_from(p) := dates.months_later(p.project_specialist_since, si.min_specialist_months) if p.project_specialist_since != null else := "(unknown)"
+tenure_from(p) := cal.months_later(p.project_specialist_since, si.min_specialist_months) if p.project_specialist_since != null else := "(unknown)"
 
 tenure_ok(p) if {
 	p.project_specialist_since != null

@@ -23,16 +23,9 @@ payments := input.facts.payments
 
 hour_ns := 3600000000000
 
-day_ns := 86400000000000
-
-# Beijing time is UTC+08:00 all year (AMB-14), so a fixed shift gives its calendar without a zone database.
-beijing_offset_ns := 28800000000000
-
 now_ns := time.parse_rfc3339_ns(input.now)
 
 ts(s) := time.parse_rfc3339_ns(s)
-
-beijing_time(ns) := sprintf("%s+08:00", [time.format([ns + beijing_offset_ns, "UTC", "2006-01-02T15:04:05"])])
 
 scope := object.get(request, "scope", "whole_instance")
 
@@ -126,7 +119,7 @@ within_five_days if {
 }
 
 # The quota year is the Beijing calendar year of now; the engine keys the counts and the ledger by it.
-quota_year := time.date(now_ns + beijing_offset_ns)[0]
+quota_year := cal.year(cal.beijing_date(input.now))
 
 quota_limit := settings.yearly_quota
 
@@ -301,7 +294,8 @@ requirement_exempt if {
 	product.license_flow in settings.negotiated.requirement_exempt_license_flows
 }
 
-requirement_deadline_ns := add_months_ns(paid_at_ns, settings.negotiated.requirement_deadline_months)
+# Whole calendar months in Beijing time, clamped to the end of a shorter month (Jan 31 + 1 = Feb 28).
+requirement_deadline_ns := cal.add_months(paid_at_ns, settings.negotiated.requirement_deadline_months)
 
 requirement_late if {
 	not requirement_exempt
@@ -325,18 +319,6 @@ no_full_refund if {
 full_refund_allowed := false if {
 	no_full_refund
 } else := true
-
-# Whole calendar months later in Beijing time, clamped to the end of a shorter month (Jan 31 + 1 = Feb 28).
-add_months_ns(ns, months) := result if {
-	local := ns + beijing_offset_ns
-	shifted := time.add_date(local, 0, months, 0)
-	result := (shifted - overflow_days(time.date(local)[2], time.date(shifted)[2]) * day_ns) - beijing_offset_ns
-}
-
-# A day of month that changed means the target month was shorter: step back to its last day.
-overflow_days(day, shifted_day) := 0 if {
-	day == shifted_day
-} else := shifted_day
 
 # ---------------------------------------------------------------------------------------------------
 # Why a path is closed: every failing check, in the catalog's order.
@@ -404,7 +386,7 @@ check("RENEWAL_NOT_EFFECTIVE_FULL", "REN-effective") := reason("REFUND-REN-01", 
 check("RENEWAL_NOT_EFFECTIVE_FULL", "REN-effective") := reason("REFUND-REN-01", "RENEWAL_ALREADY_EFFECTIVE", msg) if {
 	order.order_type == "renewal"
 	renewal_started
-	msg := sprintf("The renewal period started at %s and can no longer be unsubscribed on its own.", [beijing_time(ts(order.period_start))])
+	msg := sprintf("The renewal period started at %s and can no longer be unsubscribed on its own.", [cal.beijing_time(order.period_start)])
 }
 
 check("RENEWAL_NOT_EFFECTIVE_FULL", "G04") := reason("REFUND-G04", "OUTSIDE_GUARANTEE_PERIOD", msg) if {
