@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"arbiter/internal/server"
 	"arbiter/internal/testing/pgtest"
 	"arbiter/internal/testing/testserver"
@@ -236,7 +234,8 @@ func checkLoyaltyOverHTTP(t *testing.T, client *http.Client, baseURL string) {
 
 // TestNewDecisionFromFilesOnly adds a domain to a copy of the shipped tree without any Go change:
 // `arbiter check` loads it, `arbiter test` passes its cases, and a server built on the tree answers
-// the new decision over HTTP with facts from the tree's fixtures in memory and in PostgreSQL.
+// the new decision over HTTP with facts from the tree's fixtures, in memory and in PostgreSQL (where
+// `arbiter migrate` creates the new table from the tree's catalog and `arbiter seed` fills it).
 func TestNewDecisionFromFilesOnly(t *testing.T) {
 	dir := loyaltyTree(t)
 	if code, out, errOut := runCLI(t, "check", "--policies", dir); code != 0 || !strings.Contains(out, "ok: ") {
@@ -260,23 +259,14 @@ func TestNewDecisionFromFilesOnly(t *testing.T) {
 	})
 
 	t.Run("postgres", func(t *testing.T) {
-		url := pgtest.New(t) // migrated: every shipped table, not the new one
-		// store.Migrate applies the shipped SQL migrations only, so the new table is created here;
-		// once Migrate derives its DDL from the catalog, this statement goes.
+		url := pgtest.New(t) // migrated with the shipped catalog: the new table is not there yet
 		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = conn.Exec(ctx, `CREATE TABLE loyalty_members (id text PRIMARY KEY, tier text NOT NULL DEFAULT 'basic',
-			points bigint NOT NULL DEFAULT 0, frozen boolean NOT NULL DEFAULT false)`)
-		conn.Close(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
 		t.Setenv("DATABASE_URL", url)
-		if code, out, errOut := runCLI(t, "seed", "--policies", dir); code != 0 {
-			t.Fatalf("arbiter seed: exit %d\n%s%s", code, out, errOut)
+		// migrate creates loyalty_members from the tree's catalog; seed loads the tree's fixtures.
+		for _, cmd := range []string{"migrate", "seed"} {
+			if code, out, errOut := runCLI(t, cmd, "--policies", dir); code != 0 {
+				t.Fatalf("arbiter %s: exit %d\n%s%s", cmd, code, out, errOut)
+			}
 		}
 		srv := testserver.Start(t, testserver.Options{DatabaseURL: url, PolicyDir: dir})
 		checkLoyaltyOverHTTP(t, srv.Client, srv.URL)
