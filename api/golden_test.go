@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
 	"arbiter/internal/testing/testserver"
 )
 
@@ -61,7 +63,8 @@ func sampleRequestFiles(t testing.TB) []sampleRequest {
 }
 
 // TestSampleRequests posts every request on file to the real server over PostgreSQL seeded with
-// fixtures/, and compares each answer (envelope or problem) with its golden under testdata/golden.
+// fixtures/, checks each answer (envelope or problem) against openapi.yaml, and compares it with its
+// golden under testdata/golden.
 // The ledger is emptied before each request, so commit decisions answer as on a fresh database; a
 // commit that was allowed is sent again and must replay the same answer.
 // Rewrite the goldens with: go test ./api -run TestSampleRequests -update
@@ -78,6 +81,8 @@ func TestSampleRequests(t *testing.T) {
 			t.Errorf("decision %s has no sample request fixtures/requests/%s.json", d.Decision, d.Decision)
 		}
 	}
+	schemas := openAPISchemas(t)
+	envelopeSchema, problemSchema := schemas("Decision"), schemas("Problem")
 	ctx := context.Background()
 	seen := map[string]bool{}
 	for _, rq := range requests {
@@ -88,6 +93,15 @@ func TestSampleRequests(t *testing.T) {
 			}
 			resp := testserver.PostRaw(t, srv.Client, srv.URL, "/v1/decisions/"+rq.decision, rq.raw)
 			got := goldenText(t, rq, resp)
+			schema := envelopeSchema
+			if resp.Status != http.StatusOK {
+				schema = problemSchema
+			}
+			if inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(resp.Raw)); err != nil {
+				t.Fatal(err)
+			} else if err := schema.Validate(inst); err != nil {
+				t.Errorf("answer does not match openapi.yaml: %v", err)
+			}
 			golden := filepath.Join("testdata", "golden", filepath.FromSlash(rq.name)+".json")
 			if *update {
 				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
