@@ -14,7 +14,7 @@ import (
 // 2025, as a partner confirming last year's bill would (rules-partner.md §C.2 INC-09, §D CLAIM-02):
 // the 2024 table and statement decide, pinned or not, and as_of stays the instant of the decision.
 func TestIncentiveClosedYearIsEvaluatedAfterItCloses(t *testing.T) {
-	srv := testserver.Start(t, testserver.Options{Rows: incentiveRows(t)})
+	srv := testserver.Start(t, testserver.Options{})
 	const asOf = "2025-02-15T10:00:00+08:00"
 	input := map[string]any{"partner_id": "INC-P1", "policy_year": 2024}
 	for _, version := range []string{"", "2024.1"} {
@@ -24,7 +24,7 @@ func TestIncentiveClosedYearIsEvaluatedAfterItCloses(t *testing.T) {
 				body["version"] = version
 			}
 			r := testserver.Post(t, srv.Client, srv.URL, "/v1/decisions/incentive.growth", body)
-			d := decodeDecision(t, r)
+			d := decodeEnvelope(t, r)
 			if d.Outcome != "allow" || d.text("total_incentive") != `"22603.46"` || d.text("policy_year") != "2024" {
 				t.Fatalf("%s total %s year %s, want allow 22603.46 for 2024\n%s", d.Outcome, d.text("total_incentive"), d.text("policy_year"), r.Raw)
 			}

@@ -111,9 +111,10 @@ func Fixtures(t testing.TB) store.Rows {
 
 // Response is a decoded HTTP answer: an envelope on 200, a problem otherwise.
 type Response struct {
-	Status int
-	Body   map[string]any
-	Raw    []byte
+	Status      int
+	ContentType string
+	Body        map[string]any
+	Raw         []byte
 }
 
 // Post sends body as JSON to path and decodes the JSON answer (numbers as json.Number).
@@ -153,7 +154,7 @@ func read(t testing.TB, resp *http.Response) Response {
 	if err != nil {
 		t.Fatalf("read body: %v", err)
 	}
-	r := Response{Status: resp.StatusCode, Raw: raw}
+	r := Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Raw: raw}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	_ = dec.Decode(&r.Body)
