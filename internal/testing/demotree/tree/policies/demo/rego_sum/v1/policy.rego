@@ -15,6 +15,6 @@ decision := {
 	"outputs": {
 		"total": total,
 		"fee": dec.mul(total, input.rules.rates.rate),
-		"year": time.date(time.now_ns())[0],
+		"year": time.date(time.parse_rfc3339_ns(input.now))[0],
 	},
 }

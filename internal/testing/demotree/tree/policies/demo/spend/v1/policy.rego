@@ -1,6 +1,6 @@
 package arbiter.demo.spend
 
-key := sprintf("spend:%s:%d", [input.request.account_id, time.date(time.now_ns())[0]])
+key := sprintf("spend:%s:%d", [input.request.account_id, time.date(time.parse_rfc3339_ns(input.now))[0]])
 
 used := dec.sum([e.amount | some e in input.facts.used])
 
