@@ -89,7 +89,11 @@ func problemFromError(err error) Problem {
 			status = http.StatusInternalServerError
 		}
 		detail := ee.Message
-		if detail == "" {
+		switch {
+		case detail != "":
+		case status >= 500:
+			detail = titles[string(ee.Code)] // the cause may name files and hosts: it goes to the log only
+		default:
 			detail = ee.Error()
 		}
 		return problem(status, string(ee.Code), detail, ee.Fields...)

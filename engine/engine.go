@@ -94,6 +94,8 @@ func (e *Engine) Decide(ctx context.Context, req Request) (*Decision, error) {
 	if req.AsOf.IsZero() {
 		req.AsOf = e.clock()
 		asOfSource = AsOfFromClock
+	} else if err := CheckAsOf(req.AsOf); err != nil {
+		return nil, &Error{Code: CodeInvalidInput, Message: "as_of " + err.Error(), Fields: []FieldError{{Field: "as_of", Message: err.Error()}}}
 	}
 	pv, err := set.selectVersion(req.Decision, req.Version, req.AsOf)
 	if err != nil {
@@ -178,7 +180,8 @@ func (e *Engine) evaluate(ctx context.Context, l loader, pv *policyVersion, req 
 		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
 			return nil, errorf(CodeEvaluationTimeout, err, "evaluation of %s did not finish in time", pv.decision)
 		}
-		return nil, errorf(CodePolicyError, err, "policy %s@%s failed: %v", pv.decision, pv.version, err)
+		// The cause names policy files and lines: it stays in Error() for the log, out of Message.
+		return nil, errorf(CodePolicyError, err, "policy %s@%s failed to evaluate", pv.decision, pv.version)
 	}
 	r.Finish(pv.ruleOrder)
 	d.DecisionID = newDecisionID()
@@ -245,7 +248,7 @@ func (e *Engine) commit(ctx context.Context, pv *policyVersion, req Request, loo
 		}
 		entries, err := ledgerEntries(d.Commit.Entries, locks)
 		if err != nil {
-			return errorf(CodePolicyError, err, "policy %s@%s: %v", pv.decision, pv.version, err)
+			return errorf(CodePolicyError, err, "policy %s@%s produced ledger entries that cannot be stored", pv.decision, pv.version)
 		}
 		d.Commit.Committed = true
 		answer, err := json.Marshal(d)

@@ -97,6 +97,9 @@ func PolicySource(dir string) reload.Source {
 
 // Build assembles the service described by cfg.
 func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
+	if cfg.EvalTimeout <= 0 {
+		cfg.EvalTimeout = 2 * time.Second // a zero deadline would time out every evaluation
+	}
 	source := PolicySource(cfg.PolicyDir)
 	set, _, err := reload.Build(ctx, source)
 	if err != nil {
