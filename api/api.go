@@ -39,6 +39,8 @@ type Config struct {
 	Logger       *slog.Logger
 	// FactSource names where facts come from ("postgres" or "memory"), for /v1/status.
 	FactSource string
+	// MaxInFlight bounds the decision evaluations in flight; 0 means DefaultMaxInFlight.
+	MaxInFlight int
 }
 
 type server struct {
@@ -82,7 +84,7 @@ func New(cfg Config) http.Handler {
 		_, _ = w.Write(openAPIDocument)
 	})
 	r.Route("/v1", func(r chi.Router) {
-		r.Post("/decisions/{decision}", s.decide)
+		r.With(newAdmission(cfg.MaxInFlight, cfg.Metrics.Overloaded.Inc).middleware).Post("/decisions/{decision}", s.decide)
 		r.Get("/decisions/{id}", s.getDecision)
 		r.Get("/policies", s.listPolicies)
 		r.Get("/policies/{decision}", s.getPolicy)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"arbiter/engine"
 )
@@ -52,6 +53,7 @@ var engineStatus = map[engine.Code]int{
 	engine.CodeEvaluationTimeout:  http.StatusServiceUnavailable,
 	engine.CodePolicyError:        http.StatusInternalServerError,
 	engine.CodeIdempotencyReuse:   http.StatusConflict,
+	engine.CodeOverloaded:         http.StatusServiceUnavailable,
 }
 
 var titles = map[string]string{
@@ -74,6 +76,7 @@ var titles = map[string]string{
 	string(engine.CodeEvaluationTimeout):  "The decision did not finish in time",
 	string(engine.CodePolicyError):        "The policy failed to evaluate",
 	string(engine.CodeIdempotencyReuse):   "Idempotency key already used by a different request",
+	string(engine.CodeOverloaded):         "The service is at capacity; retry after the Retry-After seconds",
 }
 
 func problem(status int, code, detail string, fields ...engine.FieldError) Problem {
@@ -105,6 +108,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
 	p.Instance = r.URL.Path
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
+	if p.Code == codeOverloaded {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+	}
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
 }

@@ -23,6 +23,9 @@ const (
 	CodeEvaluationTimeout  Code = "evaluation_timeout"
 	CodePolicyError        Code = "policy_error"
 	CodeIdempotencyReuse   Code = "idempotency_conflict"
+	// CodeOverloaded: the service is at capacity (no database connection in time while the database is
+	// healthy, or admission control); retry later.
+	CodeOverloaded Code = "overloaded"
 )
 
 // Sentinel errors, matched with errors.Is on any *Error of the same code.

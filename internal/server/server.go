@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -37,6 +38,7 @@ type Config struct {
 	EvalTimeout  time.Duration // deadline of one evaluation
 	MaxBodyBytes int64
 	LogQueue     int // decision-log queue length
+	MaxInFlight  int // evaluations admitted at once; 0: api.DefaultMaxInFlight (4 per core)
 }
 
 // FromEnv reads the configuration from the environment, with defaults.
@@ -53,6 +55,9 @@ func FromEnv() Config {
 	}
 	if d, err := time.ParseDuration(os.Getenv("ARBITER_EVAL_TIMEOUT")); err == nil && d > 0 {
 		c.EvalTimeout = d
+	}
+	if n, err := strconv.Atoi(os.Getenv("ARBITER_MAX_INFLIGHT")); err == nil && n > 0 {
+		c.MaxInFlight = n
 	}
 	return c
 }
@@ -171,6 +176,7 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 	svc.Handler = api.New(api.Config{
 		Engine: svc.Engine, Reloader: svc.Reloader, Log: svc.Log, Metrics: metrics, Gatherer: reg,
 		Ready: ready, AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, FactSource: svc.Source,
+		MaxInFlight: cfg.MaxInFlight,
 	})
 	return svc, nil
 }
