@@ -86,6 +86,7 @@ func New(cfg Config) http.Handler {
 	r.Route("/v1", func(r chi.Router) {
 		r.With(newAdmission(cfg.MaxInFlight, cfg.Metrics.Overloaded.Inc).middleware).Post("/decisions/{decision}", s.decide)
 		r.Get("/decisions/{id}", s.getDecision)
+		r.Get("/commits/{decision}/{idempotency_key}", s.getCommit)
 		r.Get("/policies", s.listPolicies)
 		r.Get("/policies/{decision}", s.getPolicy)
 		r.Get("/tables", s.listTables)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -217,8 +218,33 @@ func (e *Engine) commit(ctx context.Context, pv *policyVersion, req Request, loo
 		return nil, err
 	}
 	hash := requestHash(pv.decision, req.Input)
+	// Two requests with one idempotency key but different lock keys would otherwise run side by side
+	// and meet only at the commits table's unique index.
+	storeLocks := append(locks[:len(locks):len(locks)], "idempotency|"+pv.decision+"|"+key)
 	var loaded map[string]any
-	err = e.store.Commit(ctx, locks, func(ctx context.Context, tx store.Tx) error {
+	for attempt := 0; ; attempt++ {
+		loaded, err = e.commitOnce(ctx, pv, req, lookups, tables, d, key, hash, locks, storeLocks)
+		// A commit stored under the key since this one looked (a replica without the key lock, or a
+		// race the lock did not cover) is found by looking again: replayed or refused as a conflict.
+		if err == nil || attempt > 0 || !errors.Is(err, store.ErrCommitExists) {
+			break
+		}
+	}
+	if err != nil {
+		var ee *Error
+		if errors.As(err, &ee) {
+			return nil, ee
+		}
+		return nil, factsError(err)
+	}
+	return loaded, nil
+}
+
+// commitOnce runs one commit transaction: replay, or decide and store the answer with its entries.
+func (e *Engine) commitOnce(ctx context.Context, pv *policyVersion, req Request, lookups []store.Lookup, tables map[string]any, d *Decision,
+	key, hash string, locks, storeLocks []string) (map[string]any, error) {
+	var loaded map[string]any
+	err := e.store.Commit(ctx, storeLocks, func(ctx context.Context, tx store.Tx) error {
 		prev, err := tx.FindCommit(ctx, pv.decision, key)
 		if err != nil {
 			return err
@@ -259,14 +285,7 @@ func (e *Engine) commit(ctx context.Context, pv *policyVersion, req Request, loo
 			Decision: pv.decision, IdempotencyKey: key, RequestHash: hash, DecisionID: d.DecisionID, Answer: answer,
 		}, entries)
 	})
-	if err != nil {
-		var ee *Error
-		if errors.As(err, &ee) {
-			return nil, ee
-		}
-		return nil, factsError(err)
-	}
-	return loaded, nil
+	return loaded, err
 }
 
 func ledgerEntries(in []LedgerEntry, locks []string) ([]store.LedgerEntry, error) {
@@ -288,10 +307,18 @@ func ledgerEntries(in []LedgerEntry, locks []string) ([]store.LedgerEntry, error
 	return out, nil
 }
 
+// MaxKeyLength bounds an idempotency or lock key in bytes: both are indexed in PostgreSQL, whose
+// index entries cannot exceed about 2.7 kB.
+const MaxKeyLength = 512
+
 func (c *commitPlan) expand(input any, asOf time.Time) (string, []string, error) {
 	k, fe := c.idempotencyKey.expand(input, asOf)
 	if fe != nil {
 		return "", nil, &Error{Code: CodeInvalidInput, Message: "the idempotency key cannot be formed", Fields: []FieldError{*fe}}
+	}
+	key := fmt.Sprint(k)
+	if err := checkKey(key, "the idempotency key", c.idempotencyKey); err != nil {
+		return "", nil, err
 	}
 	locks := make([]string, 0, len(c.locks))
 	for _, t := range c.locks {
@@ -299,10 +326,32 @@ func (c *commitPlan) expand(input any, asOf time.Time) (string, []string, error)
 		if fe != nil {
 			return "", nil, &Error{Code: CodeInvalidInput, Message: "a lock key cannot be formed", Fields: []FieldError{*fe}}
 		}
-		locks = append(locks, fmt.Sprint(v))
+		lock := fmt.Sprint(v)
+		if err := checkKey(lock, "a lock key", t); err != nil {
+			return "", nil, err
+		}
+		locks = append(locks, lock)
 	}
 	sort.Strings(locks)
-	return fmt.Sprint(k), locks, nil
+	return key, locks, nil
+}
+
+// checkKey refuses a key the store cannot keep: too long, a NUL character or invalid UTF-8.
+func checkKey(key, what string, t template) *Error {
+	msg := ""
+	switch {
+	case len(key) > MaxKeyLength:
+		msg = fmt.Sprintf("makes %s longer than %d bytes", what, MaxKeyLength)
+	case strings.IndexByte(key, 0) >= 0 || !utf8.ValidString(key):
+		msg = fmt.Sprintf("makes %s hold a NUL character or invalid UTF-8", what)
+	default:
+		return nil
+	}
+	field := t.firstField()
+	if field == "" {
+		field = "input"
+	}
+	return &Error{Code: CodeInvalidInput, Message: fmt.Sprintf("%s cannot be formed: %s", what, msg), Fields: []FieldError{{Field: field, Message: msg}}}
 }
 
 func requestHash(decision string, input any) string {
@@ -331,6 +380,8 @@ func factsError(err error) error {
 			fields = append(fields, FieldError{Field: field, Message: "does not exist"})
 		}
 		return &Error{Code: CodeFactNotFound, Message: msg, Fields: fields, Err: err}
+	case errors.Is(err, store.ErrOverloaded):
+		return &Error{Code: CodeOverloaded, Message: "the service is at capacity: no database connection was free in time", Err: err}
 	case errors.Is(err, store.ErrUnavailable):
 		return &Error{Code: CodeStoreUnavailable, Message: "the fact store is unavailable", Err: err}
 	case errors.Is(err, context.DeadlineExceeded):

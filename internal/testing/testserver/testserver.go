@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -59,7 +60,8 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	ctx := context.Background()
 	cfg := server.Config{DatabaseURL: url, PolicyDir: opts.PolicyDir, AdminToken: opts.AdminToken,
-		EvalTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20, LogQueue: 10000}
+		EvalTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20, LogQueue: 10000,
+		MaxInFlight: raceInFlight}
 	svc, err := server.Build(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatalf("testserver: build: %v", err)
@@ -184,6 +186,10 @@ func StartProcess(t testing.TB, databaseURL string) *Process {
 // Signal sends sig to the process (SIGHUP reloads its policy set).
 func (p *Process) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
 
+// raceInFlight admits every request of a test's race at once: the races test contention in the
+// store, not admission control.
+const raceInFlight = 1000
+
 // StartProcessEnv runs `arbiter serve` with extra KEY=VALUE environment variables
 // (an empty DATABASE_URL serves the in-memory default).
 func StartProcessEnv(t testing.TB, env ...string) *Process {
@@ -210,7 +216,7 @@ func StartProcessEnv(t testing.TB, env ...string) *Process {
 	addr := ln.Addr().String()
 	ln.Close()
 	cmd := exec.Command(binPath, "serve", "--addr", addr)
-	cmd.Env = append(append(os.Environ(), "DATABASE_URL=", "ARBITER_POLICY_DIR="), env...)
+	cmd.Env = append(append(os.Environ(), "DATABASE_URL=", "ARBITER_POLICY_DIR=", "ARBITER_MAX_INFLIGHT="+strconv.Itoa(raceInFlight)), env...)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
