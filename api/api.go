@@ -101,7 +101,7 @@ func (s *server) ready(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := s.cfg.Ready(ctx); err != nil {
-			writeProblem(w, r, problem(http.StatusServiceUnavailable, string(engine.CodeStoreUnavailable), "the database is not reachable"))
+			s.notReady(w, r, err)
 			return
 		}
 	}

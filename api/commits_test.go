@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"arbiter/api"
 )
@@ -142,5 +145,28 @@ func TestCommitKeysTheStoreCannotKeep(t *testing.T) {
 				t.Fatalf("%d %s", r.status, r.raw)
 			}
 		})
+	}
+}
+
+func TestStoredCommitMatchesTheOpenAPISchema(t *testing.T) {
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("mem:///openapi.json", openAPIDoc(t)); err != nil {
+		t.Fatal(err)
+	}
+	schema, err := c.Compile("mem:///openapi.json#/components/schemas/StoredCommit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := startDemo(t, nil, nil)
+	if r := post(t, a.url+"/v1/decisions/demo.spend", `{"input":{"account_id":"A","request_id":"r1"},"as_of":"2025-02-01T00:00:00+08:00"}`); r.status != http.StatusOK {
+		t.Fatalf("%d %s", r.status, r.raw)
+	}
+	r := do(t, http.MethodGet, a.url+"/v1/commits/demo.spend/r1", "", nil)
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(r.raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.Validate(inst); r.status != http.StatusOK || err != nil {
+		t.Fatalf("%d %v\n%s", r.status, err, r.raw)
 	}
 }

@@ -122,7 +122,7 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		if err != nil {
 			return nil, fmt.Errorf("database: %w", err)
 		}
-		svc.Store, svc.Source, ready = pg, "postgres", pg.Ping
+		svc.Store, svc.Source, ready = pg, "postgres", pg.Ready
 		svc.closers = append(svc.closers, pg.Close)
 		w := decisionlog.NewPostgres(pg.Pool(), decisionlog.Options{QueueSize: cfg.LogQueue, OnError: func(err error) {
 			log.Warn("decision log write failed", "err", err)
