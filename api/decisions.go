@@ -182,6 +182,7 @@ func (s *server) getDecision(w http.ResponseWriter, r *http.Request) {
 			writeProblem(w, r, problem(http.StatusNotFound, codeNotFound, "no logged decision "+id))
 			return
 		}
+		s.cfg.Logger.Error("decision log read failed", "id", id, "err", err)
 		writeProblem(w, r, problem(http.StatusServiceUnavailable, string(engine.CodeStoreUnavailable), "the decision log is unavailable"))
 		return
 	}

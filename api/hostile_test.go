@@ -17,6 +17,7 @@ import (
 
 	"arbiter"
 	"arbiter/internal/server"
+	"arbiter/internal/testing/testserver"
 )
 
 // hostileValues are raw JSON texts put in place of one field of a shipped request at a time.
@@ -72,7 +73,12 @@ const mutationMark = "@@hostile-mutation@@"
 // hostileService serves the shipped policies over the fixtures in memory, as `arbiter serve` without a database.
 func hostileService(t *testing.T) http.Handler {
 	t.Helper()
-	svc, err := server.Build(context.Background(), server.Config{MaxBodyBytes: 1 << 20}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return inMemoryService(t, server.Config{MaxBodyBytes: 1 << 20})
+}
+
+func inMemoryService(t *testing.T, cfg server.Config) http.Handler {
+	t.Helper()
+	svc, err := server.Build(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +228,19 @@ func TestHostileInputsToEveryDecision(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sends several thousand requests")
 	}
-	h := hostileService(t)
+	sendHostile(t, hostileService(t))
+}
+
+// TestHostileInputsToEveryDecisionInPostgres does the same over PostgreSQL facts, where text and keys
+// reach the database: nothing may come back as a store failure.
+func TestHostileInputsToEveryDecisionInPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends several thousand requests")
+	}
+	sendHostile(t, testserver.Start(t, testserver.Options{Fixtures: true}).Service.Handler)
+}
+
+func sendHostile(t *testing.T, h http.Handler) {
 	send := func(decision string, body []byte) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, "/v1/decisions/"+decision, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
