@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -104,6 +105,46 @@ func TestAdmissionRefusesExactlyTheExcess(t *testing.T) {
 				t.Fatalf("after the burst: %d %s", rec.Code, rec.Body)
 			}
 			close(gs.arrived)
+		})
+	}
+}
+
+// failingStore fails every Load with err.
+type failingStore struct {
+	store.Store
+	err error
+}
+
+func (f failingStore) Load(context.Context, []store.Lookup) (store.Facts, error) { return nil, f.err }
+
+// Pool exhaustion is overload, told apart from an unreachable database.
+func TestStoreErrorsAnswer503WithTheirCode(t *testing.T) {
+	set, err := engine.Load(context.Background(), demotree.FS(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem, err := store.NewMemory(demotree.Catalog(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, code string
+		err        error
+		retryAfter bool
+	}{
+		{"pool exhausted", "overloaded", fmt.Errorf("facts: acquire connection: %w", store.ErrOverloaded), true},
+		{"database unreachable", "store_unavailable", fmt.Errorf("facts: %w", store.ErrUnavailable), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := api.New(api.Config{Engine: engine.New(set, failingStore{Store: mem, err: tt.err})})
+			req := httptest.NewRequest(http.MethodPost, "/v1/decisions/demo.rego_sum",
+				strings.NewReader(`{"input":{"account_id":"G1","amount":"1.00"},"as_of":"2024-06-01T00:00:00+08:00"}`))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), `"code":"`+tt.code+`"`) ||
+				(rec.Header().Get("Retry-After") != "") != tt.retryAfter {
+				t.Fatalf("%d %v %s", rec.Code, rec.Header(), rec.Body)
+			}
 		})
 	}
 }
