@@ -67,6 +67,9 @@ func locateBadText(body []byte) (field, message string, ok bool) {
 		if err != nil {
 			return "", "", false
 		}
+		if len(stack) == 0 && tok != json.Delim('{') {
+			return "", "", false // not a request object: there is no field to name
+		}
 		off := dec.InputOffset()
 		raw := body[prev:off] // the token and the separators before it, which are ASCII
 		prev = off
