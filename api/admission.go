@@ -1,9 +1,11 @@
 package api
 
 import (
+	"log/slog"
 	"net/http"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"arbiter/engine"
@@ -30,13 +32,25 @@ func DefaultMaxInFlight() int { return 4 * runtime.GOMAXPROCS(0) }
 type admission struct {
 	slots    chan struct{}
 	rejected func()
+	log      *slog.Logger
+	logged   atomic.Int64 // unix nanoseconds of the last refusal logged: at most one a second
 }
 
-func newAdmission(limit int, rejected func()) *admission {
+func newAdmission(limit int, rejected func(), log *slog.Logger) *admission {
 	if limit <= 0 {
 		limit = DefaultMaxInFlight()
 	}
-	return &admission{slots: make(chan struct{}, limit), rejected: rejected}
+	return &admission{slots: make(chan struct{}, limit), rejected: rejected, log: log}
+}
+
+// refused counts a refusal and logs its cause, once a second at most: under overload a line per
+// refusal would add to the load.
+func (a *admission) refused() {
+	a.rejected()
+	now, last := time.Now().UnixNano(), a.logged.Load()
+	if now-last >= int64(time.Second) && a.logged.CompareAndSwap(last, now) {
+		a.log.Warn("at capacity: refusing decision requests with 503 overloaded", "max_inflight", cap(a.slots))
+	}
 }
 
 // middleware admits a request when a slot is free, or frees within admissionWait; otherwise it answers 503.
@@ -50,7 +64,7 @@ func (a *admission) middleware(next http.Handler) http.Handler {
 			case a.slots <- struct{}{}:
 				t.Stop()
 			case <-t.C:
-				a.rejected()
+				a.refused()
 				writeProblem(w, r, problem(http.StatusServiceUnavailable, codeOverloaded,
 					"the service is at capacity ("+strconv.Itoa(cap(a.slots))+" evaluations in flight); retry shortly"))
 				return

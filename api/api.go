@@ -84,7 +84,7 @@ func New(cfg Config) http.Handler {
 		_, _ = w.Write(openAPIDocument)
 	})
 	r.Route("/v1", func(r chi.Router) {
-		r.With(newAdmission(cfg.MaxInFlight, cfg.Metrics.Overloaded.Inc).middleware).Post("/decisions/{decision}", s.decide)
+		r.With(newAdmission(cfg.MaxInFlight, cfg.Metrics.Overloaded.Inc, cfg.Logger).middleware).Post("/decisions/{decision}", s.decide)
 		r.Get("/decisions/{id}", s.getDecision)
 		r.Get("/commits/{decision}/{idempotency_key}", s.getCommit)
 		r.Get("/policies", s.listPolicies)
