@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -41,6 +42,7 @@ type Config struct {
 	// default); negative keeps the request's as_of, for test harnesses that replay pinned instants.
 	CommitClockSkew time.Duration
 	Clock           func() time.Time // nil: the system clock
+	MaxInFlight     int              // evaluations admitted at once; 0: api.DefaultMaxInFlight (4 per core)
 }
 
 // FromEnv reads the configuration from the environment, with defaults.
@@ -60,6 +62,9 @@ func FromEnv() Config {
 	}
 	if d, err := time.ParseDuration(os.Getenv("ARBITER_COMMIT_CLOCK_SKEW")); err == nil && d != 0 {
 		c.CommitClockSkew = d
+	}
+	if n, err := strconv.Atoi(os.Getenv("ARBITER_MAX_INFLIGHT")); err == nil && n > 0 {
+		c.MaxInFlight = n
 	}
 	return c
 }
@@ -104,6 +109,9 @@ func PolicySource(dir string) reload.Source {
 
 // Build assembles the service described by cfg.
 func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
+	if cfg.EvalTimeout <= 0 {
+		cfg.EvalTimeout = 2 * time.Second // a zero deadline would time out every evaluation
+	}
 	source := PolicySource(cfg.PolicyDir)
 	set, _, err := reload.Build(ctx, source)
 	if err != nil {
@@ -122,7 +130,7 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		if err != nil {
 			return nil, fmt.Errorf("database: %w", err)
 		}
-		svc.Store, svc.Source, ready = pg, "postgres", pg.Ping
+		svc.Store, svc.Source, ready = pg, "postgres", pg.Ready
 		svc.closers = append(svc.closers, pg.Close)
 		svc.Log = decisionlog.NewPostgres(pg.Pool(), decisionlog.Options{QueueSize: cfg.LogQueue, OnDrop: countDropped, OnError: func(err error) {
 			log.Warn("decision log write failed", "err", err)
@@ -183,6 +191,7 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 	svc.Handler = api.New(api.Config{
 		Engine: svc.Engine, Reloader: svc.Reloader, Log: svc.Log, Metrics: metrics, Gatherer: reg,
 		Ready: ready, AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, FactSource: svc.Source,
+		MaxInFlight: cfg.MaxInFlight,
 	})
 	return svc, nil
 }
