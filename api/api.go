@@ -4,6 +4,7 @@ package api
 import (
 	"context"
 	_ "embed"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"arbiter/console"
 	"arbiter/engine"
 	"arbiter/internal/reload"
 	"arbiter/store/decisionlog"
@@ -39,6 +41,8 @@ type Config struct {
 	Logger       *slog.Logger
 	// FactSource names where facts come from ("postgres" or "memory"), for /v1/status.
 	FactSource string
+	// Samples holds sample request bodies named <decision>.json (fixtures/requests/); nil serves none.
+	Samples fs.FS
 }
 
 type server struct {
@@ -81,12 +85,15 @@ func New(cfg Config) http.Handler {
 		w.Header().Set("Content-Type", "application/yaml")
 		_, _ = w.Write(openAPIDocument)
 	})
+	r.Mount("/console", console.Handler())
 	r.Route("/v1", func(r chi.Router) {
 		r.Post("/decisions/{decision}", s.decide)
 		r.Get("/decisions/{id}", s.getDecision)
 		r.Get("/policies", s.listPolicies)
 		r.Get("/policies/{decision}", s.getPolicy)
 		r.Get("/tables", s.listTables)
+		r.Get("/tables/{table}/versions/{version}", s.getTableVersion)
+		r.Get("/samples/{decision}", s.getSample)
 		r.Get("/status", s.status)
 		r.With(s.requireAdmin).Post("/admin/reload", s.reload)
 	})
