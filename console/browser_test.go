@@ -142,7 +142,7 @@ func (p page) waitEval(js, want string) {
 
 func (p page) screenshot(name string) {
 	p.t.Helper()
-	buf, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(80))
+	buf, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		p.t.Fatalf("screenshot %s: %v", name, err)
 	}
@@ -245,6 +245,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	if got := p.text(`.setting[data-field="min_growth_rate_exclusive"]`); !strings.Contains(got, "0.30") || !strings.Contains(got, "INC-03") {
 		t.Errorf("the setting min_growth_rate_exclusive shows %q, want its value and description", got)
+	}
+	if got := p.eval(`String(/^null$/m.test(document.querySelector("main").innerText))`); got != "false" {
+		t.Error("the table page shows a bare null")
 	}
 	p.screenshot("table")
 

@@ -62,7 +62,7 @@ export function shortDigest(d) {
 export function scalar(v) {
   if (v === null || v === undefined) return h("span", { class: "muted" }, "—");
   if (typeof v === "string") return v;
-  if (typeof v === "boolean") return h("span", { class: v ? "yes" : "no" }, v ? "yes" : "no");
+  if (typeof v === "boolean") return h("span", { class: "bool" }, v ? "yes" : "no");
   if (typeof v === "number") return String(v);
   if (Array.isArray(v) && v.every((x) => x === null || typeof x !== "object")) {
     return v.length ? h("span", { class: "chips" }, v.map((x) => h("span", { class: "chip" }, String(x)))) : h("span", { class: "muted" }, "(none)");
@@ -76,4 +76,11 @@ export function pre(v) {
 
 export function loading(el, what) {
   clear(el).append(h("p", { class: "loading", role: "status" }, `Loading ${what}…`));
+}
+
+/** put replaces an element's children, skipping null, undefined and false as h does. */
+export function put(el, ...children) {
+  clear(el);
+  append(el, children);
+  return el;
 }

@@ -1,7 +1,7 @@
 // Catalog of decisions: each decision's versions on a timeline, the rule tables it reads and its
 // catalog rule ids, grouped by domain, with a filter.
 import { api } from "../api.js";
-import { h, announce, loading } from "../dom.js";
+import { h, put, announce, loading } from "../dom.js";
 import { timeline, inForce } from "../timeline.js";
 
 function unique(xs) { return [...new Set(xs)].sort(); }
@@ -13,7 +13,7 @@ export async function render(main, _args, query, current) {
   loading(body, "decisions");
   const { decisions } = await api("/v1/policies");
   if (!current()) return;
-  body.replaceChildren();
+  put(body, );
   const filter = h("input", { id: "catalog-filter", type: "search", value: query.get("q") || "", "aria-describedby": "catalog-count", autocomplete: "off" });
   const count = h("p", { id: "catalog-count", class: "muted", "aria-live": "polite" });
   body.append(h("div", { class: "toolbar", role: "search" },

@@ -1,7 +1,7 @@
 // One decision: its versions on a timeline, and for the chosen version its window, language,
 // rule tables, facts and catalog rule ids.
 import { api, enc } from "../api.js";
-import { h, fmtDate, shortDigest, loading } from "../dom.js";
+import { h, put, fmtDate, shortDigest, loading } from "../dom.js";
 import { timeline, inForce } from "../timeline.js";
 
 export async function render(main, args, query, current) {
@@ -13,7 +13,7 @@ export async function render(main, args, query, current) {
   loading(body, id);
   const info = await api("/v1/policies/" + enc(id));
   if (!current()) return;
-  body.replaceChildren();
+  put(body, );
   const vs = info.versions;
   const chosen = vs.find((v) => v.version === query.get("version")) || inForce(vs) || vs[vs.length - 1];
   body.append(

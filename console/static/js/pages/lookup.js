@@ -1,6 +1,6 @@
 // Decision lookup by id: the logged decision's outcome, reasons, outputs, versions, input and facts.
 import { api, enc } from "../api.js";
-import { h, errorBox, pre, fmtDate, announce } from "../dom.js";
+import { h, put, errorBox, pre, fmtDate, announce } from "../dom.js";
 import { decisionView } from "../decisionview.js";
 
 export async function render(main, args, _query, current) {
@@ -23,12 +23,12 @@ export async function render(main, args, _query, current) {
   try {
     rec = await api("/v1/decisions/" + enc(args[0]));
   } catch (e) {
-    if (current()) result.replaceChildren(errorBox(e, "No decision"));
+    if (current()) put(result, errorBox(e, "No decision"));
     return;
   }
   if (!current()) return;
   const env = typeof rec.envelope === "string" ? JSON.parse(rec.envelope) : rec.envelope;
-  result.replaceChildren(
+  put(result, 
     h("h2", {}, `${rec.decision} ${rec.version}`),
     h("p", { class: "muted" }, `Recorded ${fmtDate(rec.recorded_at)} · as of ${fmtDate(rec.as_of)} · `,
       h("a", { href: `#/playground/${rec.decision}?from=${enc(rec.decision_id)}` }, "Run it again in the playground")),

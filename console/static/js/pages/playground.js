@@ -1,7 +1,7 @@
 // Playground: run any decision on the served revision with an input seeded from the decision's
 // sample (fixtures/requests/) or from a logged decision, and read what it decided and why.
 import { api, enc, ApiError } from "../api.js";
-import { h, errorBox, announce, loading } from "../dom.js";
+import { h, put, errorBox, announce, loading } from "../dom.js";
 import { decisionView } from "../decisionview.js";
 
 export async function render(main, args, query, current) {
@@ -14,7 +14,7 @@ export async function render(main, args, query, current) {
   const id = args[0] || (decisions[0] && decisions[0].decision);
   const info = decisions.find((d) => d.decision === id);
   if (!info) {
-    body.replaceChildren(h("p", { role: "alert" }, "No decision ", h("code", {}, id), ". ", h("a", { href: "#/playground" }, "Pick another")));
+    put(body, h("p", { role: "alert" }, "No decision ", h("code", {}, id), ". ", h("a", { href: "#/playground" }, "Pick another")));
     return;
   }
   const commit = info.versions.some((v) => v.commit);
@@ -105,18 +105,18 @@ export async function render(main, args, query, current) {
     if (asOf.value.trim()) req.as_of = asOf.value.trim();
     if (version.value) req.version = version.value;
     if (dryRun.checked) req.dry_run = true;
-    result.replaceChildren(h("p", { role: "status" }, "Running…"));
+    put(result, h("p", { role: "status" }, "Running…"));
     try {
       const d = await api("/v1/decisions/" + enc(id), { method: "POST", body: req });
-      result.replaceChildren(h("h2", {}, "Result"), decisionView(d));
+      put(result, h("h2", {}, "Result"), decisionView(d));
       announce(`${id}: ${d.outcome}, ${d.reasons.length} reason${d.reasons.length === 1 ? "" : "s"}`);
     } catch (err) {
-      result.replaceChildren(errorBox(err, "The decision failed"));
+      put(result, errorBox(err, "The decision failed"));
       announce("The decision failed: " + err.message);
     }
   });
 
-  body.replaceChildren(
+  put(body, 
     h("p", { class: "crumbs" }, "Runs on the served revision. ", h("a", { href: "#/decision/" + id }, `About ${id}`)),
     form, result);
   if (query.get("from")) await loadLogged(query.get("from"));

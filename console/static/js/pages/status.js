@@ -1,6 +1,6 @@
 // The served revision, where facts come from, and the last reload.
 import { api } from "../api.js";
-import { h, fmtDate, loading, pre } from "../dom.js";
+import { h, put, fmtDate, loading, pre } from "../dom.js";
 
 export async function render(main, _args, _query, current) {
   main.append(h("h1", {}, "Status"));
@@ -10,7 +10,7 @@ export async function render(main, _args, _query, current) {
   const s = await api("/v1/status");
   if (!current()) return;
   const last = s.last_reload;
-  body.replaceChildren(
+  put(body, 
     h("dl", { class: "facts-list", id: "status" },
       h("dt", {}, "Revision served"), h("dd", {}, h("code", { id: "status-revision" }, s.revision)),
       h("dt", {}, "Loaded at"), h("dd", {}, fmtDate(s.loaded_at)),

@@ -1,7 +1,7 @@
 // One rule table: its versions on a timeline and the chosen version's data as grids, with each
 // column's description from the table's schema.yaml. Read-only: edits belong to drafts.
 import { api, enc } from "../api.js";
-import { h, fmtDate, shortDigest, loading } from "../dom.js";
+import { h, put, fmtDate, shortDigest, loading } from "../dom.js";
 import { timeline, inForce } from "../timeline.js";
 import { dataView } from "../values.js";
 
@@ -16,12 +16,12 @@ export async function render(main, args, _query, current) {
   if (!current()) return;
   const t = tables.find((x) => x.table === id);
   if (!t) {
-    body.replaceChildren(h("p", { role: "alert" }, "No rule table ", h("code", {}, id), "."));
+    put(body, h("p", { role: "alert" }, "No rule table ", h("code", {}, id), "."));
     return;
   }
   const chosen = t.versions.find((v) => v.version === args[1]) || inForce(t.versions) || t.versions[t.versions.length - 1];
   const readers = decisions.filter((d) => d.versions.some((v) => v.tables.includes(id))).map((d) => d.decision);
-  body.replaceChildren(
+  put(body, 
     h("p", { class: "meta" }, h("span", { class: "meta-label" }, "Read by: "),
       readers.length ? readers.map((d) => [h("a", { href: "#/decision/" + d }, d), " "]) : h("span", { class: "muted" }, "no decision")),
     h("section", { "aria-labelledby": "tv-h" }, h("h2", { id: "tv-h" }, "Versions"),
@@ -31,7 +31,7 @@ export async function render(main, args, _query, current) {
   loading(detail, `version ${chosen.version}`);
   const tv = await api(`/v1/tables/${enc(id)}/versions/${enc(chosen.version)}`);
   if (!current()) return;
-  detail.replaceChildren(
+  put(detail, 
     h("h2", { id: "data-h" }, `Version ${tv.version}`),
     tv.description ? h("p", { class: "desc" }, tv.description) : null,
     h("dl", { class: "facts-list" },

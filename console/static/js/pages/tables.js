@@ -1,6 +1,6 @@
 // Every rule table with its versions on a timeline and the decisions that read it.
 import { api } from "../api.js";
-import { h, loading } from "../dom.js";
+import { h, put, loading } from "../dom.js";
 import { timeline } from "../timeline.js";
 
 export async function render(main, _args, _query, current) {
@@ -15,7 +15,7 @@ export async function render(main, _args, _query, current) {
     if (!readers.has(t)) readers.set(t, new Set());
     readers.get(t).add(d.decision);
   }
-  body.replaceChildren(h("ul", { class: "cards" }, tables.map((t) => {
+  put(body, h("ul", { class: "cards" }, tables.map((t) => {
     const rs = [...(readers.get(t.table) || [])].sort();
     return h("li", { class: "card", "data-table": t.table },
       h("h2", { class: "h3" }, h("a", { href: "#/table/" + t.table }, t.table)),
