@@ -340,4 +340,3 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	p.screenshot("table-tablet")
 }
-
