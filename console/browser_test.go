@@ -140,9 +140,14 @@ func (p page) waitEval(js, want string) {
 	p.t.Fatalf("%s is %q, want %q", js, got, want)
 }
 
+// screenshot writes the whole page as PNG, or only the viewport when the page is long.
 func (p page) screenshot(name string) {
 	p.t.Helper()
-	buf, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	shot := chromedp.FullScreenshot(100)
+	if p.eval(`String(document.documentElement.scrollHeight > 4000)`) == "true" {
+		shot = chromedp.CaptureScreenshot()
+	}
+	buf, err := chromedp.Run(p.ctx, shot)
 	if err != nil {
 		p.t.Fatalf("screenshot %s: %v", name, err)
 	}
@@ -208,9 +213,11 @@ func TestConsoleInBrowser(t *testing.T) {
 	if got := p.text(growth + " .meta"); !strings.Contains(got, "incentive.growth_policy") {
 		t.Errorf("incentive.growth's card does not name its table: %q", got)
 	}
-	p.screenshot("catalog")
-
 	// The filter narrows the catalog.
+	p.do("filter by domain", chromedp.SendKeys(chromedp.CSS("#catalog-filter"), "incentive."))
+	p.waitEval(`String(document.querySelectorAll("section.domain:not([hidden])").length)`, "1")
+	p.screenshot("catalog")
+	p.do("clear the filter", chromedp.Focus(chromedp.CSS("#catalog-filter")), chromedp.KeyEvent(strings.Repeat(kb.Backspace, len("incentive."))))
 	p.do("filter the catalog", chromedp.SendKeys(chromedp.CSS("#catalog-filter"), "growth_policy"))
 	p.waitEval(`document.querySelector("#catalog-count").textContent.startsWith("1 of")`+`? "one" : document.querySelector("#catalog-count").textContent`, "one")
 	if got := p.eval(`Array.from(document.querySelectorAll("li.card[data-decision]:not([hidden])")).map(c => c.dataset.decision).join(",")`); got != "incentive.growth" {
