@@ -277,6 +277,22 @@ func TestConsoleInBrowser(t *testing.T) {
 	p.screenshot("playground")
 	id := p.text("#pg-result #decision-id")
 
+	// Errors: JSON that does not parse is refused at the field; a problem from the API is shown.
+	p.eval(`(() => { document.querySelector("#pg-input").value = "{"; return ""; })()`)
+	p.do("run broken JSON", chromedp.Click(chromedp.CSS("#pg-run")))
+	p.waitEval(`document.querySelector("#pg-input").getAttribute("aria-invalid") || ""`, "true")
+	if got := p.text("#pg-input-error"); !strings.Contains(got, "not valid JSON") {
+		t.Errorf("the input error reads %q", got)
+	}
+	p.eval(`(() => { document.querySelector("#pg-input").value = "{}"; return ""; })()`)
+	p.do("run an empty input", chromedp.Click(chromedp.CSS("#pg-run")), chromedp.WaitVisible(chromedp.CSS(`#pg-result .error[role="alert"]`)))
+	if got := p.eval(`document.querySelector("#pg-input").getAttribute("aria-invalid") || ""`); got != "" {
+		t.Errorf("aria-invalid %q stays after the JSON parsed", got)
+	}
+	if got := p.text("#pg-result .error"); !strings.Contains(got, "partner_id") {
+		t.Errorf("the problem shown %q does not name the missing field", got)
+	}
+
 	// Lookup: the decision just made, once the log has it.
 	for i := 0; ; i++ {
 		resp, err := http.Get(ts.URL + "/v1/decisions/" + id)
@@ -292,7 +308,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	p.do("look it up", chromedp.Click(chromedp.CSS("#pg-result #decision-id")), chromedp.WaitVisible(chromedp.CSS("#lookup-result #outcome")))
+	p.do("look it up by id", chromedp.Click(chromedp.CSS(`#nav a[data-nav="lookup"]`)), chromedp.WaitVisible(chromedp.CSS("#lookup-id")),
+		chromedp.SendKeys(chromedp.CSS("#lookup-id"), id+kb.Enter), chromedp.WaitVisible(chromedp.CSS("#lookup-result #outcome")))
 	if got := p.eval(`document.querySelector("#lookup-id").value`); got != id {
 		t.Errorf("lookup field %q, want %s", got, id)
 	}
