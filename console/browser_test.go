@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,10 +83,18 @@ func consoleServer(t *testing.T) (*httptest.Server, *server.Service) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(svc.Handler)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1/") {
+			lastAuth.Store(r.Header.Get("Authorization"))
+		}
+		svc.Handler.ServeHTTP(w, r)
+	}))
 	t.Cleanup(func() { ts.Close(); svc.Close() })
 	return ts, svc
 }
+
+// lastAuth is the Authorization header of the latest API request the console made.
+var lastAuth atomic.Value
 
 func screenshotDir(t *testing.T) string {
 	if d := os.Getenv("ARBITER_SCREENSHOTS"); d != "" {
@@ -327,6 +336,20 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("status revision %q, want %q", got, want)
 	}
 	p.screenshot("status")
+
+	// An API key pasted in the banner is sent as a bearer token on every call, from sessionStorage.
+	if got, _ := lastAuth.Load().(string); got != "" {
+		t.Errorf("without a key the console sent Authorization %q", got)
+	}
+	p.do("paste a key", chromedp.SendKeys(chromedp.CSS("#api-key"), "k-analyst-1"+kb.Enter))
+	p.waitEval(`document.querySelector("#key-state").textContent`, "key set for this tab")
+	p.waitEval(`sessionStorage.getItem("arbiter.apiKey") + "|" + document.querySelector("#api-key").value`, "k-analyst-1|")
+	p.do("reopen status", chromedp.Navigate(ts.URL+"/console/#/catalog"), chromedp.Navigate(ts.URL+"/console/#/status"), chromedp.WaitVisible(chromedp.CSS("#status-revision")))
+	if got, _ := lastAuth.Load().(string); got != "Bearer k-analyst-1" {
+		t.Errorf("with a key the console sent Authorization %q, want Bearer k-analyst-1", got)
+	}
+	p.do("forget the key", chromedp.Click(chromedp.CSS("#key-clear")))
+	p.waitEval(`String(sessionStorage.getItem("arbiter.apiKey"))`, "null")
 
 	// Keyboard: from a fresh load, Tab walks the skip link, the key field and the main nav in order.
 	p.do("load the catalog afresh", chromedp.Navigate("about:blank"), chromedp.Navigate(ts.URL+"/console/#/catalog"), chromedp.WaitVisible(chromedp.CSS(`li.card[data-decision]`)))
