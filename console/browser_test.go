@@ -386,4 +386,11 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("at 820px the table page scrolls sideways (scrollWidth %s)", p.eval(`String(document.documentElement.scrollWidth)`))
 	}
 	p.screenshot("table-tablet")
+	p.do("tablet playground", chromedp.Navigate(ts.URL+"/console/#/playground/incentive.growth"), chromedp.WaitVisible(chromedp.CSS("#pg-run")))
+	p.waitEval(`document.querySelector("#pg-input").value.includes("INC-P1") ? "seeded" : ""`, "seeded")
+	p.do("run at tablet width", chromedp.Click(chromedp.CSS("#pg-run")), chromedp.WaitVisible(chromedp.CSS("#pg-result #outcome")))
+	if over := p.eval(`String(document.documentElement.scrollWidth > document.documentElement.clientWidth)`); over != "false" {
+		t.Errorf("at 820px the playground scrolls sideways (scrollWidth %s)", p.eval(`String(document.documentElement.scrollWidth)`))
+	}
+	p.screenshot("playground-tablet")
 }
