@@ -80,9 +80,10 @@ type commitPlan struct {
 }
 
 type tableEntry struct {
-	id       string
-	schema   *jsonschema.Schema
-	versions []*tableVersion
+	id        string
+	schema    *jsonschema.Schema
+	schemaDoc any // schema.yaml as decoded, for callers that show column descriptions
+	versions  []*tableVersion
 }
 
 type tableVersion struct {
@@ -245,7 +246,7 @@ func loadTable(fsys fs.FS, dir, id string, set *PolicySet, ps *lang.Problems) {
 		} else if s, err := compileSchema(schemaFile, doc); err != nil {
 			ps.Add(lang.ProblemSchema, schemaFile, 0, "%v", err)
 		} else {
-			entry.schema = s
+			entry.schema, entry.schemaDoc = s, doc
 		}
 	}
 	files, _ := fs.ReadDir(fsys, dir)

@@ -192,8 +192,21 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		Engine: svc.Engine, Reloader: svc.Reloader, Log: svc.Log, Metrics: metrics, Gatherer: reg,
 		Ready: ready, AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, FactSource: svc.Source,
 		MaxInFlight: cfg.MaxInFlight,
+		Samples:     sampleRequests(cfg),
 	})
 	return svc, nil
+}
+
+// sampleRequests is the fixtures/requests/ folder of the served tree, or nil when it has none.
+func sampleRequests(cfg Config) fs.FS {
+	if cfg.PolicyDir == "" {
+		sub, err := fs.Sub(arbiter.Fixtures(), "requests")
+		if err != nil {
+			return nil
+		}
+		return sub
+	}
+	return os.DirFS(filepath.Join(cfg.PolicyDir, "fixtures", "requests"))
 }
 
 // defaultGCPercent trades a little memory for fewer collections: the live heap of a decision
