@@ -15,6 +15,8 @@ import (
 
 	"arbiter/engine"
 	"arbiter/internal/reload"
+	"arbiter/revision"
+	"arbiter/store"
 	"arbiter/store/decisionlog"
 )
 
@@ -39,6 +41,13 @@ type Config struct {
 	Logger       *slog.Logger
 	// FactSource names where facts come from ("postgres" or "memory"), for /v1/status.
 	FactSource string
+	// Published reports the published revision this replica serves (revision.FollowerStatus), for
+	// /v1/status; nil leaves it out.
+	Published func() any
+	// Revisions holds published revisions and drafts; nil disables the /v1/revisions and /v1/drafts routes.
+	Revisions *revision.Store
+	// Store is the fact store (for replaying a logged decision against a draft).
+	Store store.Store
 }
 
 type server struct {
@@ -89,6 +98,8 @@ func New(cfg Config) http.Handler {
 		r.Get("/tables", s.listTables)
 		r.Get("/status", s.status)
 		r.With(s.requireAdmin).Post("/admin/reload", s.reload)
+		// Revisions, drafts and impact (revisions.go, drafts.go): see revisionRoutes for each route's scope.
+		s.revisionRoutes(r)
 	})
 	return r
 }

@@ -39,6 +39,8 @@ type Options struct {
 	// PolicyDir serves policies from a folder instead of the embedded bundle (for reload tests).
 	PolicyDir  string
 	AdminToken string
+	// RevisionPoll is how often the server checks for a published revision besides LISTEN (0: 10s).
+	RevisionPoll time.Duration
 }
 
 // Server is a running in-process arbiter server.
@@ -59,7 +61,7 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	ctx := context.Background()
 	cfg := server.Config{DatabaseURL: url, PolicyDir: opts.PolicyDir, AdminToken: opts.AdminToken,
-		EvalTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20, LogQueue: 10000}
+		EvalTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20, LogQueue: 10000, RevisionPoll: opts.RevisionPoll}
 	svc, err := server.Build(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatalf("testserver: build: %v", err)

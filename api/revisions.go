@@ -1,0 +1,75 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"arbiter/revision"
+)
+
+// revisionRoutes mounts the revision, draft and impact routes. The scope each route will need once
+// callers carry scopes:
+//
+//	GET    /revisions                       read
+//	GET    /revisions/{rev}                 read
+//	POST   /drafts                          edit
+//	GET    /drafts/{id}                     read
+//	PUT    /drafts/{id}/files/*             edit
+//	DELETE /drafts/{id}/files/*             edit
+//	POST   /drafts/{id}/cases               edit
+//	POST   /drafts/{id}/impact              read
+//	POST   /drafts/{id}/publish             publish
+func (s *server) revisionRoutes(r chi.Router) {
+	if s.cfg.Revisions == nil {
+		return
+	}
+	r.Get("/revisions", s.listRevisions)
+	r.Get("/revisions/{rev}", s.getRevision)
+	s.draftRoutes(r)
+}
+
+func (s *server) listRevisions(w http.ResponseWriter, r *http.Request) {
+	revs, err := s.cfg.Revisions.List(r.Context(), 100)
+	if err != nil {
+		writeProblem(w, r, problem(http.StatusServiceUnavailable, codeInternal, err.Error()))
+		return
+	}
+	if revs == nil {
+		revs = []revision.Revision{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"revisions": revs})
+}
+
+func (s *server) getRevision(w http.ResponseWriter, r *http.Request) {
+	rev, err := s.cfg.Revisions.Resolve(r.Context(), chi.URLParam(r, "rev"))
+	if err != nil {
+		writeRevisionError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rev)
+}
+
+// writeRevisionError maps revision and draft errors to problems.
+func writeRevisionError(w http.ResponseWriter, r *http.Request, err error) {
+	var ie *revision.ImmutabilityError
+	switch {
+	case errors.Is(err, revision.ErrNotFound):
+		writeProblem(w, r, problem(http.StatusNotFound, codeNotFound, err.Error()))
+	case errors.As(err, &ie), errors.Is(err, revision.ErrNoChange):
+		writeProblem(w, r, problem(http.StatusConflict, codeConflict, err.Error()))
+	default:
+		writeProblem(w, r, problem(http.StatusInternalServerError, codeInternal, err.Error()))
+	}
+}
+
+const (
+	codeConflict       = "revision_conflict"
+	codeDraftPublished = "draft_published"
+)
+
+func init() {
+	titles[codeConflict] = "The publish conflicts with published revisions"
+	titles[codeDraftPublished] = "The draft was already published"
+}
