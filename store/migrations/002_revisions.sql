@@ -45,7 +45,10 @@ CREATE TABLE policy_draft_files (
     content bytea,
     PRIMARY KEY (draft, path)
 );
+-- Impact analysis reads the log in the order it was written, page by page (keyset on recorded_at, id).
+CREATE INDEX decision_log_recorded_idx ON decision_log (recorded_at, id COLLATE "C");
 ---- create above / drop below ----
+DROP INDEX decision_log_recorded_idx;
 DROP TABLE policy_draft_files;
 DROP TABLE policy_drafts;
 DROP TABLE policy_revisions;
