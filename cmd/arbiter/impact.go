@@ -111,4 +111,3 @@ func splitList(s string) []string {
 	}
 	return out
 }
-
