@@ -118,6 +118,14 @@ func minus(a, b []string) []string {
 // diffOutputs compares outputs key by key in the shape a caller decodes (JSON); decimals that are
 // numerically equal ("1.50", "1.5") are the same value.
 func diffOutputs(before, after map[string]any) map[string]ValueChange {
+	if len(before) == len(after) {
+		// Fast path: encoding/json sorts map keys, so equal outputs encode alike.
+		b, err1 := json.Marshal(before)
+		a, err2 := json.Marshal(after)
+		if err1 == nil && err2 == nil && bytes.Equal(a, b) {
+			return nil
+		}
+	}
 	var out map[string]ValueChange
 	keys := map[string]bool{}
 	for k := range before {

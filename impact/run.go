@@ -1,6 +1,7 @@
 package impact
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -235,7 +236,7 @@ func (w *worker) replay(ctx context.Context, j job) bool {
 		return false
 	}
 	var before engine.Decision
-	if err := json.Unmarshal(rec.Envelope, &before); err != nil || before.Outcome == "" {
+	if err := json.Unmarshal(rec.Envelope, (*loggedEnvelope)(&before)); err != nil || before.Outcome == "" {
 		return skip("envelope_unreadable", fmt.Sprint(err))
 	}
 	input, facts, err := decodeLogged(rec)
@@ -441,4 +442,35 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// loggedEnvelope decodes only what a replay compares and needs from a logged envelope.
+type loggedEnvelope engine.Decision
+
+func (l *loggedEnvelope) UnmarshalJSON(raw []byte) error {
+	var e struct {
+		AsOfSource string           `json:"as_of_source"`
+		Outcome    string           `json:"outcome"`
+		Policy     engine.PolicyRef `json:"policy"`
+		Reasons    []struct {
+			Code string `json:"code"`
+		} `json:"reasons"`
+		Outputs json.RawMessage `json:"outputs"`
+	}
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return err
+	}
+	l.AsOfSource, l.Outcome, l.Policy = e.AsOfSource, e.Outcome, e.Policy
+	l.Reasons = make([]engine.Reason, len(e.Reasons))
+	for i, r := range e.Reasons {
+		l.Reasons[i].Code = r.Code
+	}
+	if len(e.Outputs) > 0 && string(e.Outputs) != "null" {
+		dec := json.NewDecoder(bytes.NewReader(e.Outputs))
+		dec.UseNumber()
+		if err := dec.Decode(&l.Outputs); err != nil {
+			return err
+		}
+	}
+	return nil
 }
