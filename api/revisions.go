@@ -57,7 +57,7 @@ func writeRevisionError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, revision.ErrNotFound):
 		writeProblem(w, r, problem(http.StatusNotFound, codeNotFound, err.Error()))
-	case errors.As(err, &ie), errors.Is(err, revision.ErrNoChange):
+	case errors.As(err, &ie), errors.Is(err, revision.ErrNoChange), errors.Is(err, revision.ErrConflict):
 		writeProblem(w, r, problem(http.StatusConflict, codeConflict, err.Error()))
 	default:
 		writeProblem(w, r, problem(http.StatusInternalServerError, codeInternal, err.Error()))
