@@ -22,12 +22,23 @@ import (
 //	POST   /drafts/{id}/impact              read
 //	POST   /drafts/{id}/publish             publish
 func (s *server) revisionRoutes(r chi.Router) {
-	if s.cfg.Revisions == nil {
-		return
-	}
-	r.Get("/revisions", s.listRevisions)
-	r.Get("/revisions/{rev}", s.getRevision)
-	s.draftRoutes(r)
+	r.Group(func(r chi.Router) {
+		r.Use(s.requireRevisions)
+		r.Get("/revisions", s.listRevisions)
+		r.Get("/revisions/{rev}", s.getRevision)
+		s.draftRoutes(r)
+	})
+}
+
+// requireRevisions answers 404 when no database holds revisions (the embedded default).
+func (s *server) requireRevisions(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.Revisions == nil {
+			writeProblem(w, r, problem(http.StatusNotFound, codeNotFound, "revisions and drafts need a database (DATABASE_URL)"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (s *server) listRevisions(w http.ResponseWriter, r *http.Request) {
