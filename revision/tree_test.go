@@ -131,3 +131,26 @@ func TestSnapshotLeavesOutExamplesAndFixtures(t *testing.T) {
 		t.Fatalf("paths = %v, want %s", got.Paths(), want)
 	}
 }
+
+func TestNewVersionOfAPolicyCopiesTheFolder(t *testing.T) {
+	tree := Tree{
+		"policies/demo/sum/v1/manifest.yaml":   []byte("decision: demo.sum\nversion: v1\nvalid_from: 2020-01-01T00:00:00+08:00\nlanguage: cel\n"),
+		"policies/demo/sum/v1/policy.cel.yaml": []byte("rules: []\n"),
+		"policies/demo/sum/v1/tests.yaml":      []byte("cases: []\n"),
+	}
+	written, err := NewVersion(tree, "policies/demo/sum", "v2", time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "policies/demo/sum/v1/manifest.yaml,policies/demo/sum/v2/manifest.yaml,policies/demo/sum/v2/policy.cel.yaml,policies/demo/sum/v2/tests.yaml"
+	if strings.Join(written, ",") != want {
+		t.Fatalf("written = %v", written)
+	}
+	m := string(tree["policies/demo/sum/v2/manifest.yaml"])
+	if !strings.Contains(m, `version: "v2"`) || !strings.Contains(m, "valid_from: 2026-01-01T00:00:00+08:00") {
+		t.Fatalf("v2 manifest:\n%s", m)
+	}
+	if !strings.Contains(string(tree["policies/demo/sum/v1/manifest.yaml"]), "valid_to: 2026-01-01T00:00:00+08:00") {
+		t.Fatalf("v1 not closed:\n%s", tree["policies/demo/sum/v1/manifest.yaml"])
+	}
+}
