@@ -202,6 +202,7 @@ func (s *Store) PublishDraft(ctx context.Context, id string, meta Meta) (Revisio
 	if meta.Author == "" {
 		meta.Author = d.Author
 	}
+	meta.Parent = h.Seq
 	rev, err := s.Publish(ctx, apply(latest, d.Changes), meta)
 	if err != nil {
 		return Revision{}, err

@@ -44,6 +44,9 @@ func (r Revision) Name() string { return "r" + strconv.FormatInt(r.Seq, 10) }
 type Meta struct {
 	Author, Message string
 	RestoredFrom    int64 // set by Rollback
+	// Parent, when set, is the revision the tree was made on: the publish fails with ErrConflict when
+	// another one became the latest meanwhile.
+	Parent int64
 }
 
 // Store keeps revisions in PostgreSQL (tables of migration 002).
@@ -207,6 +210,9 @@ func (s *Store) Publish(ctx context.Context, t Tree, meta Meta) (Revision, error
 		case err != nil:
 			return err
 		default:
+			if meta.Parent != 0 && prev.Seq != meta.Parent {
+				return fmt.Errorf("r%d was published meanwhile: %w", prev.Seq, ErrConflict)
+			}
 			if prev.Tree == t.Digest() {
 				return ErrNoChange
 			}
@@ -255,7 +261,7 @@ func (s *Store) Publish(ctx context.Context, t Tree, meta Meta) (Revision, error
 	})
 	if err != nil {
 		var ie *ImmutabilityError
-		if errors.As(err, &ie) || errors.Is(err, ErrNoChange) {
+		if errors.As(err, &ie) || errors.Is(err, ErrNoChange) || errors.Is(err, ErrConflict) {
 			return Revision{}, err
 		}
 		return Revision{}, fmt.Errorf("revision: publish: %w", err)
