@@ -356,6 +356,7 @@ func TestMigrateAdoptsALegacyDatabase(t *testing.T) {
 	// The template holds the tables of later engine migrations, which a legacy database never had.
 	if _, err := conn.Exec(ctx, `DROP TABLE arbiter_engine_version;
 		DROP TABLE policy_draft_files, policy_drafts, policy_revisions, policy_tree_files, policy_trees, policy_blobs;
+		DROP INDEX decision_log_recorded_idx;
 		CREATE TABLE arbiter_schema_version (version int4 NOT NULL); INSERT INTO arbiter_schema_version VALUES (9);
 		CREATE TABLE d_accounts (id text PRIMARY KEY, tier text NOT NULL DEFAULT 'basic', score bigint NOT NULL DEFAULT 0, note text, owner text NOT NULL);
 		INSERT INTO d_accounts (id, owner) VALUES ('A1', 'o')`); err != nil {
