@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"arbiter/api"
 	"arbiter/internal/testing/demotree"
 	"arbiter/internal/testing/pgtest"
 	"arbiter/internal/testing/testserver"
@@ -187,4 +188,24 @@ func TestDraftFromEditToPublish(t *testing.T) {
 func fmtString(v any) string {
 	b, _ := json.Marshal(v)
 	return strings.Trim(string(b), `"`)
+}
+
+// TestRevisionRoutesHaveScopes: every revision and draft route names the scope it will need.
+func TestRevisionRoutesHaveScopes(t *testing.T) {
+	doc := openAPIDoc(t)
+	n := 0
+	for p, item := range doc["paths"].(map[string]any) {
+		if !strings.HasPrefix(p, "/v1/revisions") && !strings.HasPrefix(p, "/v1/drafts") {
+			continue
+		}
+		for method := range item.(map[string]any) {
+			n++
+			if api.RevisionRouteScopes[strings.ToUpper(method)+" "+p] == "" {
+				t.Errorf("%s %s has no scope", method, p)
+			}
+		}
+	}
+	if n != len(api.RevisionRouteScopes) {
+		t.Errorf("%d documented routes, %d scoped", n, len(api.RevisionRouteScopes))
+	}
 }

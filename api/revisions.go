@@ -9,18 +9,21 @@ import (
 	"arbiter/revision"
 )
 
-// revisionRoutes mounts the revision, draft and impact routes. The scope each route will need once
-// callers carry scopes:
-//
-//	GET    /revisions                       read
-//	GET    /revisions/{rev}                 read
-//	POST   /drafts                          edit
-//	GET    /drafts/{id}                     read
-//	PUT    /drafts/{id}/files/*             edit
-//	DELETE /drafts/{id}/files/*             edit
-//	POST   /drafts/{id}/cases               edit
-//	POST   /drafts/{id}/impact              read
-//	POST   /drafts/{id}/publish             publish
+// RevisionRouteScopes maps each revision, draft and impact route ("METHOD /v1/pattern", as chi.Walk
+// names it) to the caller scope it needs once callers carry scopes.
+var RevisionRouteScopes = map[string]string{
+	"GET /v1/revisions":              "read",
+	"GET /v1/revisions/{rev}":        "read",
+	"POST /v1/drafts":                "edit",
+	"GET /v1/drafts/{id}":            "read",
+	"PUT /v1/drafts/{id}/files/*":    "edit",
+	"DELETE /v1/drafts/{id}/files/*": "edit",
+	"POST /v1/drafts/{id}/cases":     "edit",
+	"POST /v1/drafts/{id}/impact":    "read",
+	"POST /v1/drafts/{id}/publish":   "publish",
+}
+
+// revisionRoutes mounts the revision, draft and impact routes (scopes: RevisionRouteScopes).
 func (s *server) revisionRoutes(r chi.Router) {
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireRevisions)
