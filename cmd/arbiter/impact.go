@@ -11,7 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"arbiter/engine"
 	"arbiter/impact"
+	"arbiter/revision"
 	"arbiter/store"
 	"arbiter/store/decisionlog"
 )
@@ -19,6 +21,8 @@ import (
 func cmdImpact(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("impact", stderr)
 	candidate := fs.String("candidate", "", "folder holding the candidate policies/ and rules/ (default: the policy folder or embedded tree)")
+	draft := fs.String("draft", "", "replay against this draft (its base revision with its changes) instead of a folder")
+	revRef := fs.String("revision", "", "replay against this published revision (rN, head) instead of a folder")
 	decisions := fs.String("decision", "", "only these decisions, comma-separated (default: every decision)")
 	ids := fs.String("ids", "", "only these decision ids, comma-separated")
 	from := fs.String("from", "", "replay decisions logged at or after this RFC 3339 instant (default: the whole log)")
@@ -54,11 +58,7 @@ func cmdImpact(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400) // a replay allocates briefly per decision; fewer collections, same bound
 	}
-	dir := *candidate
-	if dir == "" {
-		dir = *policyDirDefault()
-	}
-	set, _, err := loadSet(ctx, dir)
+	set, err := impactCandidate(ctx, *candidate, *draft, *revRef)
 	if err != nil {
 		return err
 	}
@@ -115,4 +115,42 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// impactCandidate loads the policy set to replay against: a draft, a published revision, or a folder.
+func impactCandidate(ctx context.Context, dir, draft, rev string) (*engine.PolicySet, error) {
+	if draft == "" && rev == "" {
+		if dir == "" {
+			dir = *policyDirDefault()
+		}
+		set, _, err := loadSet(ctx, dir)
+		return set, err
+	}
+	if dir != "" || (draft != "" && rev != "") {
+		return nil, usageError{"give one of --candidate, --draft and --revision"}
+	}
+	revs, closeDB, err := openRevisions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer closeDB()
+	var tree revision.Tree
+	if draft != "" {
+		d, err := revs.GetDraft(ctx, draft)
+		if err != nil {
+			return nil, err
+		}
+		if tree, _, err = revs.DraftTree(ctx, d); err != nil {
+			return nil, err
+		}
+	} else {
+		r, err := revs.Resolve(ctx, rev)
+		if err != nil {
+			return nil, err
+		}
+		if tree, err = revs.Tree(ctx, r.Seq); err != nil {
+			return nil, err
+		}
+	}
+	return engine.Load(ctx, tree.FS())
 }

@@ -54,6 +54,10 @@ func TestPublishWorkflow(t *testing.T) {
 	if code, out, errs = runCmd(t, "publish", dir, "-m", "2026 rates"); code != 0 || !strings.Contains(out, "published r2") || !strings.Contains(out, "+ rules/demo/rates/2026.yaml") {
 		t.Fatalf("publish of a new version: %d %s %s", code, out, errs)
 	}
+	// An empty log is never an all-clear.
+	if code, out, errs = runCmd(t, "impact", "--revision", "r2"); code != 1 || !strings.Contains(out, "WARNING: no logged decision matched") || !strings.Contains(errs, "nothing was replayed") {
+		t.Fatalf("impact over an empty log: %d %s %s", code, out, errs)
+	}
 	if code, out, _ = runCmd(t, "revisions"); code != 0 || !strings.Contains(out, "2026 rates") || !strings.Contains(out, "first") {
 		t.Fatalf("revisions: %s", out)
 	}

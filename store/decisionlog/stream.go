@@ -54,7 +54,7 @@ func Count(ctx context.Context, pool *pgxpool.Pool, f Filter) (int64, error) {
 
 // streamPage is how many records one keyset query reads: memory stays bounded by a page whatever
 // the log's size, and no query holds a snapshot for the whole replay.
-const streamPage = 5000
+var streamPage = 5000
 
 // Stream calls fn with every stored record f selects, ordered by (recorded_at, id), one page at a time
 // (keyset pagination); it stops at the first error fn or a read returns, or when ctx ends.
