@@ -34,7 +34,7 @@ func Snapshot(fsys fs.FS) (Tree, error) {
 	for _, root := range Roots {
 		err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
-				if p == root && errorsIsNotExist(err) {
+				if p == root && errors.Is(err, fs.ErrNotExist) {
 					return fs.SkipDir
 				}
 				return err
@@ -165,8 +165,8 @@ func immutableFile(p string) bool {
 	return ok && path.Base(p) != "tests.yaml"
 }
 
-// windowKeys are the fields of a manifest or table version that one edit may add to a published file:
-// closing an open window.
+// windowKey is the one field an edit may add to a published manifest or table version: closing its
+// open window.
 const windowKey = "valid_to"
 
 // sameExceptClosedWindow reports whether next equals published, except that next may set valid_to
@@ -250,5 +250,3 @@ func CheckImmutable(published map[string][][]byte, next Tree) error {
 	}
 	return nil
 }
-
-func errorsIsNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
