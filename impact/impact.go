@@ -118,13 +118,8 @@ func minus(a, b []string) []string {
 // diffOutputs compares outputs key by key in the shape a caller decodes (JSON); decimals that are
 // numerically equal ("1.50", "1.5") are the same value.
 func diffOutputs(before, after map[string]any) map[string]ValueChange {
-	if len(before) == len(after) {
-		// Fast path: encoding/json sorts map keys, so equal outputs encode alike.
-		b, err1 := json.Marshal(before)
-		a, err2 := json.Marshal(after)
-		if err1 == nil && err2 == nil && bytes.Equal(a, b) {
-			return nil
-		}
+	if sameValue(before, after) {
+		return nil
 	}
 	var out map[string]ValueChange
 	keys := map[string]bool{}
@@ -156,6 +151,56 @@ func diffOutputs(before, after map[string]any) map[string]ValueChange {
 		out[k] = vc
 	}
 	return out
+}
+
+// sameValue reports, without encoding, whether a logged value (decoded JSON, numbers as json.Number)
+// and a replayed one (the engine's value model) are the same JSON; false when unsure.
+func sameValue(before, after any) bool {
+	switch b := before.(type) {
+	case nil:
+		return after == nil
+	case string:
+		a, ok := after.(string)
+		return ok && a == b
+	case bool:
+		a, ok := after.(bool)
+		return ok && a == b
+	case json.Number:
+		switch a := after.(type) {
+		case json.Number:
+			return a == b
+		case int64:
+			return string(b) == strconv.FormatInt(a, 10)
+		case float64:
+			f, err := b.Float64()
+			return err == nil && f == a
+		}
+		return false
+	case map[string]any:
+		a, ok := after.(map[string]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for k, bv := range b {
+			av, ok := a[k]
+			if !ok || !sameValue(bv, av) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		a, ok := after.([]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for i := range b {
+			if !sameValue(b[i], a[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 func canonical(v any, ok bool) []byte {

@@ -455,9 +455,11 @@ func (l *loggedEnvelope) UnmarshalJSON(raw []byte) error {
 		Reasons    []struct {
 			Code string `json:"code"`
 		} `json:"reasons"`
-		Outputs json.RawMessage `json:"outputs"`
+		Outputs map[string]any `json:"outputs"`
 	}
-	if err := json.Unmarshal(raw, &e); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&e); err != nil {
 		return err
 	}
 	l.AsOfSource, l.Outcome, l.Policy = e.AsOfSource, e.Outcome, e.Policy
@@ -465,12 +467,6 @@ func (l *loggedEnvelope) UnmarshalJSON(raw []byte) error {
 	for i, r := range e.Reasons {
 		l.Reasons[i].Code = r.Code
 	}
-	if len(e.Outputs) > 0 && string(e.Outputs) != "null" {
-		dec := json.NewDecoder(bytes.NewReader(e.Outputs))
-		dec.UseNumber()
-		if err := dec.Decode(&l.Outputs); err != nil {
-			return err
-		}
-	}
+	l.Outputs = e.Outputs
 	return nil
 }
