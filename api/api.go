@@ -17,6 +17,8 @@ import (
 	"arbiter/console"
 	"arbiter/engine"
 	"arbiter/internal/reload"
+	"arbiter/revision"
+	"arbiter/store"
 	"arbiter/store/decisionlog"
 )
 
@@ -45,6 +47,13 @@ type Config struct {
 	MaxInFlight int
 	// Samples holds sample request bodies named <decision>.json (fixtures/requests/); nil serves none.
 	Samples fs.FS
+	// Published reports the published revision this replica serves (revision.FollowerStatus), for
+	// /v1/status; nil leaves it out.
+	Published func() any
+	// Revisions holds published revisions and drafts; nil disables the /v1/revisions and /v1/drafts routes.
+	Revisions *revision.Store
+	// Store is the fact store (for replaying a logged decision against a draft).
+	Store store.Store
 }
 
 type server struct {
@@ -99,6 +108,8 @@ func New(cfg Config) http.Handler {
 		r.Get("/samples/{decision}", s.getSample)
 		r.Get("/status", s.status)
 		r.With(s.requireAdmin).Post("/admin/reload", s.reload)
+		// Revisions, drafts and impact (revisions.go, drafts.go): see revisionRoutes for each route's scope.
+		s.revisionRoutes(r)
 	})
 	return r
 }
