@@ -443,9 +443,10 @@ func (t *pgTx) Load(ctx context.Context, lookups []Lookup) (Facts, error) {
 func (t *pgTx) FindCommit(ctx context.Context, decision, idempotencyKey string) (*CommitRecord, error) {
 	var rec CommitRecord
 	var answer []byte
-	err := t.tx.QueryRow(ctx, `SELECT decision, idempotency_key, request_hash, decision_id, answer, created_at
+	var caller *string
+	err := t.tx.QueryRow(ctx, `SELECT decision, idempotency_key, request_hash, decision_id, answer, created_at, caller
 		FROM commits WHERE decision = $1 AND idempotency_key = $2`, decision, idempotencyKey).
-		Scan(&rec.Decision, &rec.IdempotencyKey, &rec.RequestHash, &rec.DecisionID, &answer, &rec.CreatedAt)
+		Scan(&rec.Decision, &rec.IdempotencyKey, &rec.RequestHash, &rec.DecisionID, &answer, &rec.CreatedAt, &caller)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -453,6 +454,9 @@ func (t *pgTx) FindCommit(ctx context.Context, decision, idempotencyKey string) 
 		return nil, classify(fmt.Errorf("facts: find commit: %w", err))
 	}
 	rec.Answer = answer
+	if caller != nil {
+		rec.Caller = *caller
+	}
 	return &rec, nil
 }
 
@@ -462,8 +466,12 @@ func (t *pgTx) SaveCommit(ctx context.Context, rec CommitRecord, entries []Ledge
 	if rec.Answer != nil {
 		answer = rec.Answer
 	}
-	b.Queue(`INSERT INTO commits (decision, idempotency_key, request_hash, decision_id, answer, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, rec.Decision, rec.IdempotencyKey, rec.RequestHash, rec.DecisionID, answer, t.now)
+	var caller any
+	if rec.Caller != "" {
+		caller = rec.Caller
+	}
+	b.Queue(`INSERT INTO commits (decision, idempotency_key, request_hash, decision_id, answer, created_at, caller)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, rec.Decision, rec.IdempotencyKey, rec.RequestHash, rec.DecisionID, answer, t.now, caller)
 	for _, e := range entries {
 		b.Queue(`INSERT INTO ledger_entries (decision_id, key, amount, decision, idempotency_key, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6)`, rec.DecisionID, e.Key, e.Amount, rec.Decision, rec.IdempotencyKey, t.now)

@@ -1,0 +1,19 @@
+-- Callers: API keys (only a SHA-256 digest of each high-entropy key is kept; the key itself is shown
+-- once, when it is created), and the caller who asked for each logged decision and each commit.
+CREATE TABLE api_keys (
+    id text PRIMARY KEY,
+    name text NOT NULL,
+    key_sha256 text NOT NULL,
+    scopes text[] NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    revoked_at timestamptz
+);
+
+ALTER TABLE decision_log ADD COLUMN caller text;
+ALTER TABLE commits ADD COLUMN caller text;
+
+---- create above / drop below ----
+
+ALTER TABLE commits DROP COLUMN caller;
+ALTER TABLE decision_log DROP COLUMN caller;
+DROP TABLE api_keys;
