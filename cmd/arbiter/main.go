@@ -8,6 +8,7 @@
 //	arbiter migrate                  create or update the engine and fact tables (facts/) in DATABASE_URL
 //	arbiter seed                     load fixtures/ into DATABASE_URL
 //	arbiter impact --candidate DIR   replay logged decisions against a candidate policy set
+//	arbiter keys create|list|revoke  manage API keys (DATABASE_URL, or a keys file)
 package main
 
 import (
@@ -34,6 +35,7 @@ commands:
   seed      load fixtures/ into DATABASE_URL (replacing those tables' rows)
   impact    replay logged decisions against a candidate policy set and list what flips
   fmt       list (or with -w rewrite) Rego files that OPA's formatter would change
+  keys      create, list and revoke API keys (create --name N --scopes S; list; revoke ID)
 
 Run 'arbiter <command> -h' for a command's flags.
 `
@@ -53,7 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"serve": cmdServe, "eval": cmdEval, "test": cmdTest, "check": cmdCheck,
-		"migrate": cmdMigrate, "seed": cmdSeed, "impact": cmdImpact, "fmt": cmdFmt,
+		"migrate": cmdMigrate, "seed": cmdSeed, "impact": cmdImpact, "fmt": cmdFmt, "keys": cmdKeys,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

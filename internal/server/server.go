@@ -21,6 +21,7 @@ import (
 
 	"arbiter"
 	"arbiter/api"
+	"arbiter/auth"
 	"arbiter/engine"
 	"arbiter/internal/reload"
 	"arbiter/store"
@@ -41,6 +42,11 @@ type Config struct {
 	// default); negative keeps the request's as_of, for test harnesses that replay pinned instants.
 	CommitClockSkew time.Duration
 	Clock           func() time.Time // nil: the system clock
+	// Auth is "required", "open" or empty: with a database the service always authenticates; without
+	// one it is open to loopback clients unless Auth is "required" or KeysFile is set.
+	Auth     string
+	KeysFile string // API keys (SHA-256 digests) for the service without a database
+	JWT      auth.JWTConfig
 }
 
 // FromEnv reads the configuration from the environment, with defaults.
@@ -54,6 +60,10 @@ func FromEnv() Config {
 		EvalTimeout:  2 * time.Second,
 		MaxBodyBytes: 1 << 20,
 		LogQueue:     10000,
+		Auth:         os.Getenv("ARBITER_AUTH"),
+		KeysFile:     os.Getenv("ARBITER_KEYS_FILE"),
+		JWT: auth.JWTConfig{JWKS: os.Getenv("ARBITER_JWT_JWKS"), Issuer: os.Getenv("ARBITER_JWT_ISSUER"),
+			Audience: os.Getenv("ARBITER_JWT_AUDIENCE"), ScopeClaim: os.Getenv("ARBITER_JWT_SCOPE_CLAIM")},
 	}
 	if d, err := time.ParseDuration(os.Getenv("ARBITER_EVAL_TIMEOUT")); err == nil && d > 0 {
 		c.EvalTimeout = d
@@ -117,6 +127,23 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 
 	countDropped := func(n int) { metrics.LogDropped.Add(float64(n)) }
 	var ready func(context.Context) error
+	switch cfg.Auth {
+	case "", "required", "open":
+	default:
+		return nil, fmt.Errorf("ARBITER_AUTH=%q: use required or open", cfg.Auth)
+	}
+	authn := &auth.Authenticator{AdminToken: cfg.AdminToken, Required: cfg.Auth == "required" || cfg.DatabaseURL != "" || cfg.KeysFile != ""}
+	if cfg.Auth == "open" && authn.Required {
+		return nil, errors.New("ARBITER_AUTH=open: a service with a database or a keys file always authenticates its callers")
+	}
+	if cfg.JWT.JWKS != "" {
+		v, err := auth.NewJWTVerifier(ctx, cfg.JWT)
+		if err != nil {
+			return nil, err
+		}
+		authn.JWT = v
+		svc.closers = append(svc.closers, v.Close)
+	}
 	if cfg.DatabaseURL != "" {
 		pg, err := store.OpenPostgres(ctx, cfg.DatabaseURL, cat)
 		if err != nil {
@@ -124,6 +151,7 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		}
 		svc.Store, svc.Source, ready = pg, "postgres", pg.Ping
 		svc.closers = append(svc.closers, pg.Close)
+		authn.Keys = auth.NewPostgresKeys(pg.Pool())
 		svc.Log = decisionlog.NewPostgres(pg.Pool(), decisionlog.Options{QueueSize: cfg.LogQueue, OnDrop: countDropped, OnError: func(err error) {
 			log.Warn("decision log write failed", "err", err)
 		}})
@@ -147,7 +175,23 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		svc.Store, svc.Source = mem, "memory"
 		svc.closers = append(svc.closers, mem.Close)
 		svc.Log = decisionlog.NewMemoryWith(10000, decisionlog.Options{QueueSize: cfg.LogQueue, OnDrop: countDropped})
+		if cfg.KeysFile != "" {
+			keys, err := auth.NewFileKeys(cfg.KeysFile)
+			if err != nil {
+				return nil, err
+			}
+			authn.Keys = keys
+		}
 		log.Warn("no DATABASE_URL: serving in-memory facts from fixtures/ (nothing is persisted)", "revision", set.Revision())
+	}
+	switch {
+	case !authn.Required:
+		log.Warn("AUTHENTICATION IS OFF: every loopback client may ask every decision, commit, read the log and see personal data; " +
+			"other clients are refused. Set ARBITER_KEYS_FILE or DATABASE_URL (keys from `arbiter keys create`) to require credentials")
+	case authn.Keys == nil && authn.JWT == nil && authn.AdminToken == "":
+		return nil, errors.New("ARBITER_AUTH=required but no credentials can be accepted: set ARBITER_KEYS_FILE or ARBITER_JWT_JWKS")
+	default:
+		log.Info("authentication required", "api_keys", authn.Keys != nil, "jwt", authn.JWT != nil, "admin_token", authn.AdminToken != "")
 	}
 	svc.closers = append(svc.closers, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -182,7 +226,7 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 	}})
 	svc.Handler = api.New(api.Config{
 		Engine: svc.Engine, Reloader: svc.Reloader, Log: svc.Log, Metrics: metrics, Gatherer: reg,
-		Ready: ready, AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, FactSource: svc.Source,
+		Ready: ready, Auth: authn, AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, FactSource: svc.Source,
 	})
 	return svc, nil
 }
