@@ -130,7 +130,9 @@ func TestRequestsWithoutCredentialsAre401(t *testing.T) {
 
 func TestScopesRefuseWith403(t *testing.T) {
 	srv := testserver.Start(t, testserver.Options{Fixtures: true})
-	key := func(name string, scopes ...string) string { return testserver.CreateKey(t, srv.DatabaseURL, name, scopes...) }
+	key := func(name string, scopes ...string) string {
+		return testserver.CreateKey(t, srv.DatabaseURL, name, scopes...)
+	}
 	checkout := key("checkout", "coupon.*", "commit")
 	refundDesk := key("refund-desk", "refund.*", "commit", "log:read", "explain")
 	browse := key("browse", "coupon.*")
