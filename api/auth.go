@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/subtle"
 	"errors"
 	"net/http"
 
@@ -16,7 +17,7 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 		if s.cfg.Auth == nil {
 			c = auth.Anonymous()
 			if s.cfg.AdminToken != "" {
-				if tok, ok := bearer(r); ok && tok == s.cfg.AdminToken {
+				if tok, ok := bearer(r); ok && subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.AdminToken)) == 1 {
 					c = adminTokenCaller()
 				}
 			}
