@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -47,6 +49,9 @@ type Config struct {
 	Auth     string
 	KeysFile string // API keys (SHA-256 digests) for the service without a database
 	JWT      auth.JWTConfig
+	// LogRetention deletes decision log records older than this (0 keeps them); with a database only.
+	LogRetention time.Duration
+	retentionErr error // a malformed ARBITER_LOG_RETENTION, reported by Build
 }
 
 // FromEnv reads the configuration from the environment, with defaults.
@@ -71,7 +76,27 @@ func FromEnv() Config {
 	if d, err := time.ParseDuration(os.Getenv("ARBITER_COMMIT_CLOCK_SKEW")); err == nil && d != 0 {
 		c.CommitClockSkew = d
 	}
+	c.LogRetention, c.retentionErr = ParseRetention(os.Getenv("ARBITER_LOG_RETENTION"))
 	return c
+}
+
+// ParseRetention reads a retention such as "90d", "2160h" or "" (keep everything).
+func ParseRetention(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("ARBITER_LOG_RETENTION=%q: use a number of days such as 90d, or a duration such as 2160h", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("ARBITER_LOG_RETENTION=%q: use a number of days such as 90d, or a duration such as 2160h", s)
+	}
+	return d, nil
 }
 
 func getenv(k, def string) string {
@@ -127,6 +152,9 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 
 	countDropped := func(n int) { metrics.LogDropped.Add(float64(n)) }
 	var ready func(context.Context) error
+	if cfg.retentionErr != nil {
+		return nil, cfg.retentionErr
+	}
 	switch cfg.Auth {
 	case "", "required", "open":
 	default:
@@ -156,6 +184,21 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 			log.Warn("decision log write failed", "err", err)
 		}})
 		log.Info("facts from PostgreSQL", "revision", set.Revision())
+		if cfg.LogRetention > 0 {
+			pctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				decisionlog.KeepFor(pctx, pg.Pool(), cfg.LogRetention, min(time.Hour, max(time.Minute, cfg.LogRetention/4)), func(n int64, err error) {
+					if err != nil {
+						log.Warn("decision log retention", "err", err)
+					} else if n > 0 {
+						log.Info("decision log retention", "deleted", n, "older_than", cfg.LogRetention.String())
+					}
+				})
+			}()
+			svc.closers = append(svc.closers, func() { stop(); <-done })
+		}
 	} else {
 		fixtures := arbiter.Fixtures()
 		switch {

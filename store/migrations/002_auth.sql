@@ -1,5 +1,6 @@
 -- Callers: API keys (only a SHA-256 digest of each high-entropy key is kept; the key itself is shown
--- once, when it is created), and the caller who asked for each logged decision and each commit.
+-- once, when it is created), the caller who asked for each logged decision and each commit, and an
+-- index for the decision log's retention.
 CREATE TABLE api_keys (
     id text PRIMARY KEY,
     name text NOT NULL,
@@ -12,8 +13,12 @@ CREATE TABLE api_keys (
 ALTER TABLE decision_log ADD COLUMN caller text;
 ALTER TABLE commits ADD COLUMN caller text;
 
+-- Retention deletes the log's oldest records by the time they were recorded.
+CREATE INDEX decision_log_recorded_at_idx ON decision_log (recorded_at);
+
 ---- create above / drop below ----
 
+DROP INDEX decision_log_recorded_at_idx;
 ALTER TABLE commits DROP COLUMN caller;
 ALTER TABLE decision_log DROP COLUMN caller;
 DROP TABLE api_keys;
