@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// PostgresKeys keeps keys in the api_keys table (migration 010). Lookups read the table on every
+// PostgresKeys keeps keys in the api_keys table (migration 002_auth.sql). Lookups read the table on every
 // request, so a revocation is refused at once by every replica sharing the database.
 type PostgresKeys struct{ pool *pgxpool.Pool }
 

@@ -75,7 +75,7 @@ func (o Options) withDefaults() Options {
 
 // entry is a queued decision to encode, or a record already encoded.
 type entry struct {
-	rec   Record
+	rec    Record
 	d      *engine.Decision
 	input  any
 	facts  map[string]any
