@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -323,5 +324,32 @@ func TestJWTCallers(t *testing.T) {
 				t.Fatalf("caller %s with scopes %v", c.ID, c.Scopes.List())
 			}
 		})
+	}
+}
+
+func TestJWTVerifierFetchesAJWKSURL(t *testing.T) {
+	f := newJWTFixture(t)
+	doc, err := os.ReadFile(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(doc)
+	}))
+	defer hs.Close()
+	v, err := auth.NewJWTVerifier(context.Background(), auth.JWTConfig{JWKS: hs.URL + "/jwks.json", Issuer: "iss", Audience: "aud", ScopeClaim: "scp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	token := f.sign(t, jwt.NewBuilder().Issuer("iss").Audience([]string{"aud"}).Subject("svc").
+		Expiration(time.Now().Add(time.Minute)).Claim("scp", []string{"coupon.*", "commit"}))
+	c, err := v.Verify(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ID != "jwt:svc" || !c.MayDecide("coupon.redeem") || !c.Has(auth.ScopeCommit) {
+		t.Fatalf("caller %s with scopes %v", c.ID, c.Scopes.List())
 	}
 }
