@@ -1,26 +1,37 @@
 package api
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 	"strings"
+
+	"arbiter/auth"
 )
 
-// requireAdmin checks the bearer token; with no token configured the admin endpoints are off.
+// bearer returns the request's bearer token.
+func bearer(r *http.Request) (string, bool) {
+	return strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+}
+
+// requireAdmin lets callers with the admin scope through. A server without an authenticator takes
+// only the admin token, and with no token configured its admin endpoints are off.
 func (s *server) requireAdmin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.cfg.AdminToken == "" {
-			writeProblem(w, r, problem(http.StatusNotFound, codeNotFound, "admin endpoints are disabled: no admin token is configured"))
+		c := callerOf(r)
+		if c.Has(auth.ScopeAdmin) {
+			next.ServeHTTP(w, r)
 			return
 		}
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.AdminToken)) != 1 {
+		if s.cfg.Auth == nil || !s.cfg.Auth.Required {
+			if s.cfg.AdminToken == "" {
+				writeProblem(w, r, problem(http.StatusNotFound, codeNotFound, "admin endpoints are disabled: no admin token is configured"))
+				return
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="arbiter-admin"`)
 			writeProblem(w, r, problem(http.StatusUnauthorized, codeUnauthorized, "send Authorization: Bearer <admin token>"))
 			return
 		}
-		next.ServeHTTP(w, r)
+		forbidden(w, r, "reloading needs the admin scope")
 	})
 }
 
@@ -35,7 +46,7 @@ func (s *server) reload(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnprocessableEntity)
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"type": "urn:arbiter:problem:" + codeReloadFailed, "title": titles[codeReloadFailed], "status": http.StatusUnprocessableEntity,
-			"code": codeReloadFailed, "detail": rep.Error, "instance": r.URL.Path, "report": rep,
+			"code": codeReloadFailed, "detail": rep.Error, "instance": requestID(r), "report": rep,
 		})
 		return
 	}

@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"arbiter/auth"
 	"arbiter/console"
 	"arbiter/engine"
 	"arbiter/internal/reload"
@@ -37,7 +37,10 @@ type Config struct {
 	Gatherer prometheus.Gatherer
 	// Ready reports whether dependencies (the database) are reachable; nil means always ready.
 	Ready func(ctx context.Context) error
-	// AdminToken guards /v1/admin/*; empty disables the admin endpoints.
+	// Auth authenticates every /v1 request; nil makes every caller anonymous with every scope but
+	// admin (AdminToken then guards /v1/admin/*, and empty disables it).
+	Auth *auth.Authenticator
+	// AdminToken is a bearer token accepted for /v1/admin/* only.
 	AdminToken   string
 	MaxBodyBytes int64
 	Logger       *slog.Logger
@@ -76,7 +79,7 @@ func New(cfg Config) http.Handler {
 	cfg.Metrics.SetRevision(cfg.Engine.PolicySet().Revision())
 
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, recoverer(cfg.Logger))
+	r.Use(requestLog(cfg.Logger), recoverer(cfg.Logger))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, problem(http.StatusNotFound, codeNotFound, "no such route"))
 	})
@@ -98,6 +101,7 @@ func New(cfg Config) http.Handler {
 	})
 	r.Mount("/console", console.Handler())
 	r.Route("/v1", func(r chi.Router) {
+		r.Use(s.authenticate)
 		r.With(newAdmission(cfg.MaxInFlight, cfg.Metrics.Overloaded.Inc, cfg.Logger).middleware).Post("/decisions/{decision}", s.decide)
 		r.Get("/decisions/{id}", s.getDecision)
 		r.Get("/commits/{decision}/{idempotency_key}", s.getCommit)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"arbiter/auth"
 	"arbiter/engine"
 	"arbiter/engine/value"
 	"arbiter/store/decisionlog"
@@ -31,11 +32,29 @@ type decisionRequest struct {
 func (s *server) decide(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := chi.URLParam(r, "decision")
+	info := infoFrom(r.Context())
+	if info != nil {
+		info.decision = id
+	}
+	c := callerOf(r)
+	if !c.MayDecide(id) {
+		s.refused(w, r, id, "the caller may not ask for "+id)
+		return
+	}
 	req, p := s.decodeDecisionRequest(w, r, id)
 	if p != nil {
 		s.failed(w, r, id, *p)
 		return
 	}
+	if req.Explain && !c.Has(auth.ScopeExplain) {
+		s.refused(w, r, id, "explain needs the explain scope")
+		return
+	}
+	if !req.DryRun && !c.Has(auth.ScopeCommit) && s.isCommit(id) {
+		s.refused(w, r, id, id+" commits: it needs the commit scope (or dry_run: true)")
+		return
+	}
+	req.Caller = c.ID
 	d, err := s.cfg.Engine.Decide(r.Context(), req)
 	if err != nil {
 		p := problemFromError(err)
@@ -47,7 +66,34 @@ func (s *server) decide(w http.ResponseWriter, r *http.Request) {
 	}
 	s.cfg.Metrics.Decisions.WithLabelValues(d.Decision, d.Outcome).Inc()
 	s.cfg.Metrics.Latency.WithLabelValues(d.Decision).Observe(time.Since(start).Seconds())
+	if info != nil {
+		info.decisionID = d.DecisionID
+	}
+	if d.Explain != nil && !c.Has(auth.ScopePersonal) {
+		masked := *d // d itself is the decision log's: it must not change
+		masked.Explain = &engine.Explanation{Facts: s.maskFor(d.Decision, d.Policy.Version).facts(d.Explain.Facts), Rules: d.Explain.Rules}
+		d = &masked
+	}
 	writeJSON(w, http.StatusOK, d)
+}
+
+// isCommit reports whether any version of decision commits.
+func (s *server) isCommit(decision string) bool {
+	info, ok := s.cfg.Engine.PolicySet().Decision(decision)
+	if !ok {
+		return false
+	}
+	for _, v := range info.Versions {
+		if v.Commit {
+			return true
+		}
+	}
+	return false
+}
+
+// refused answers 403 for a decision the caller's scopes do not cover.
+func (s *server) refused(w http.ResponseWriter, r *http.Request, decision, detail string) {
+	s.failed(w, r, decision, problem(http.StatusForbidden, codeForbidden, detail))
 }
 
 func (s *server) failed(w http.ResponseWriter, r *http.Request, decision string, p Problem) {
@@ -172,6 +218,15 @@ func bodyProblem(err error) *Problem {
 
 func (s *server) getDecision(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
+	info := infoFrom(r.Context())
+	if info != nil {
+		info.decisionID = id
+	}
+	c := callerOf(r)
+	if !c.Has(auth.ScopeLogRead) {
+		forbidden(w, r, "reading the decision log needs the log:read scope")
+		return
+	}
 	if s.cfg.Log == nil {
 		writeProblem(w, r, problem(http.StatusNotFound, codeNotFound, "the decision log is disabled"))
 		return
@@ -186,8 +241,20 @@ func (s *server) getDecision(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, problem(http.StatusServiceUnavailable, string(engine.CodeStoreUnavailable), "the decision log is unavailable"))
 		return
 	}
+	if info != nil {
+		info.decision = rec.Decision
+	}
+	if !c.MayDecide(rec.Decision) {
+		forbidden(w, r, "the caller may not read decisions of "+rec.Decision)
+		return
+	}
+	if !c.Has(auth.ScopePersonal) {
+		m := s.maskFor(rec.Decision, rec.Version)
+		rec.Facts, rec.Envelope = m.factsJSON(rec.Facts), m.envelopeJSON(rec.Envelope)
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"decision_id": rec.ID,
+		"caller":      rec.Caller,
 		"decision":    rec.Decision,
 		"version":     rec.Version,
 		"as_of":       rec.AsOf,

@@ -202,6 +202,12 @@ func goldenText(t *testing.T, rq sampleRequest, r testserver.Response) []byte {
 		}
 	} else if fmt.Sprint(body["status"]) != fmt.Sprint(r.Status) || body["code"] == nil {
 		t.Fatalf("HTTP %d answered a body that is not its problem: %s", r.Status, r.Raw)
+	} else {
+		// A problem's instance is the request id: the X-Request-Id header of the same answer.
+		if body["instance"] == nil || body["instance"] == "" {
+			t.Fatalf("problem without an instance: %s", r.Raw)
+		}
+		body["instance"] = varies
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -5,15 +5,29 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+
+	"arbiter/engine"
 )
 
-func (s *server) listPolicies(w http.ResponseWriter, _ *http.Request) {
+// listPolicies lists the decisions the caller may ask for.
+func (s *server) listPolicies(w http.ResponseWriter, r *http.Request) {
 	set := s.cfg.Engine.PolicySet()
-	writeJSON(w, http.StatusOK, map[string]any{"revision": set.Revision(), "decisions": set.Decisions()})
+	c := callerOf(r)
+	out := []engine.DecisionInfo{}
+	for _, d := range set.Decisions() {
+		if c.MayDecide(d.Decision) {
+			out = append(out, d)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"revision": set.Revision(), "decisions": out})
 }
 
 func (s *server) getPolicy(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "decision")
+	if !callerOf(r).MayDecide(id) {
+		forbidden(w, r, "the caller may not ask for "+id)
+		return
+	}
 	info, ok := s.cfg.Engine.PolicySet().Decision(id)
 	if !ok {
 		writeProblem(w, r, problem(http.StatusNotFound, "unknown_decision", "no decision "+id))

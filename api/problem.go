@@ -37,6 +37,8 @@ const (
 	codeNotFound         = "not_found"
 	codeMethodNotAllowed = "method_not_allowed"
 	codeUnauthorized     = "unauthorized"
+	codeUnauthenticated  = "unauthenticated"
+	codeForbidden        = "forbidden"
 	codeUnsupportedMedia = "unsupported_media_type"
 	codeInternal         = "internal_error"
 	codeReloadFailed     = "reload_failed"
@@ -64,6 +66,8 @@ var titles = map[string]string{
 	codeNotFound:                          "Not found",
 	codeMethodNotAllowed:                  "Method not allowed",
 	codeUnauthorized:                      "Missing or wrong bearer token",
+	codeUnauthenticated:                   "Missing, unknown or revoked credentials",
+	codeForbidden:                         "The caller's scopes do not allow this request",
 	codeUnsupportedMedia:                  "Request body must be application/json",
 	codeInternal:                          "Internal error",
 	codeReloadFailed:                      "Reload failed; the last good policy set keeps serving",
@@ -106,8 +110,13 @@ func problemFromError(err error) Problem {
 	return problem(http.StatusInternalServerError, codeInternal, "unexpected error")
 }
 
+// writeProblem answers p; its instance is the request id (also in the X-Request-Id header), which
+// finds the request's log line.
 func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
-	p.Instance = r.URL.Path
+	p.Instance = requestID(r)
+	if p.Instance == "" {
+		p.Instance = r.URL.Path
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	if p.Code == codeOverloaded {

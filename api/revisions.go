@@ -2,31 +2,50 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
 
+	"arbiter/auth"
 	"arbiter/revision"
 )
 
 // RevisionRouteScopes maps each revision, draft and impact route ("METHOD /v1/pattern", as chi.Walk
-// names it) to the caller scope it needs once callers carry scopes.
+// names it) to the scope flag a caller needs: reading revisions, drafts and impact (which shows
+// logged answers) needs log:read, editing a draft draft, publishing publish.
 var RevisionRouteScopes = map[string]string{
-	"GET /v1/revisions":              "read",
-	"GET /v1/revisions/{rev}":        "read",
-	"POST /v1/drafts":                "edit",
-	"GET /v1/drafts/{id}":            "read",
-	"PUT /v1/drafts/{id}/files/*":    "edit",
-	"DELETE /v1/drafts/{id}/files/*": "edit",
-	"POST /v1/drafts/{id}/cases":     "edit",
-	"POST /v1/drafts/{id}/impact":    "read",
-	"POST /v1/drafts/{id}/publish":   "publish",
+	"GET /v1/revisions":              auth.ScopeLogRead,
+	"GET /v1/revisions/{rev}":        auth.ScopeLogRead,
+	"POST /v1/drafts":                auth.ScopeDraft,
+	"GET /v1/drafts/{id}":            auth.ScopeLogRead,
+	"PUT /v1/drafts/{id}/files/*":    auth.ScopeDraft,
+	"DELETE /v1/drafts/{id}/files/*": auth.ScopeDraft,
+	"POST /v1/drafts/{id}/cases":     auth.ScopeDraft,
+	"POST /v1/drafts/{id}/impact":    auth.ScopeLogRead,
+	"POST /v1/drafts/{id}/publish":   auth.ScopePublish,
+}
+
+// requireRouteScope answers 403 unless the caller holds the flag RevisionRouteScopes names for the
+// route; a route missing from the table is refused, never let through.
+func (s *server) requireRouteScope(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := chi.RouteContext(r.Context())
+		route := r.Method + " " + rc.RoutePattern()
+		flag, ok := RevisionRouteScopes[route]
+		if c := callerOf(r); !ok || c == nil || !c.Scopes.Has(flag) {
+			forbidden(w, r, fmt.Sprintf("%s needs the %s scope", route, flag))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // revisionRoutes mounts the revision, draft and impact routes (scopes: RevisionRouteScopes).
 func (s *server) revisionRoutes(r chi.Router) {
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireRevisions)
+		r = r.With(s.requireRouteScope)
 		r.Get("/revisions", s.listRevisions)
 		r.Get("/revisions/{rev}", s.getRevision)
 		s.draftRoutes(r)

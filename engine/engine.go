@@ -36,11 +36,14 @@ type Request struct {
 	Explain bool
 	// DryRun evaluates a commit decision without recording anything.
 	DryRun bool
+	// Caller identifies who asked ("key:<id>", "jwt:<subject>", "anonymous"); it is recorded in the
+	// decision log and in the commit record, never in the answer.
+	Caller string
 }
 
 // Recorder receives every decision made, off the hot path; it must not block.
 type Recorder interface {
-	Record(d *Decision, input any, facts map[string]any)
+	Record(d *Decision, input any, facts map[string]any, caller string)
 }
 
 // Engine evaluates decisions over the active policy set and a fact store. It is safe for concurrent use.
@@ -162,7 +165,7 @@ func (e *Engine) Decide(ctx context.Context, req Request) (*Decision, error) {
 		d.Explain = &Explanation{Facts: loaded, Rules: tables}
 	}
 	if e.recorder != nil && (d.Commit == nil || !d.Commit.Replayed) {
-		e.recorder.Record(d, req.Input, loaded)
+		e.recorder.Record(d, req.Input, loaded, req.Caller)
 	}
 	return d, nil
 }
@@ -311,7 +314,7 @@ func (e *Engine) commitOnce(ctx context.Context, set *PolicySet, pv *policyVersi
 			return fmt.Errorf("encode answer: %w", err)
 		}
 		return tx.SaveCommit(ctx, store.CommitRecord{
-			Decision: pv.decision, IdempotencyKey: key, RequestHash: hash, DecisionID: d.DecisionID, Answer: answer,
+			Decision: pv.decision, IdempotencyKey: key, RequestHash: hash, DecisionID: d.DecisionID, Caller: req.Caller, Answer: answer,
 		}, entries)
 	})
 	return loaded, err

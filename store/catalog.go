@@ -48,6 +48,7 @@ type column struct {
 	def        any
 	hasDefault bool
 	required   bool // NOT NULL in PostgreSQL without a default (see ddl.go)
+	personal   bool // names, phones, e-mails, tax ids, places of a person: masked in API answers
 }
 
 type provider struct {
@@ -112,6 +113,21 @@ func (c *Catalog) Provider(name string) (Provider, bool) {
 	out.By = slices.Clone(p.By)
 	out.OrderBy = slices.Clone(p.OrderBy)
 	return out, true
+}
+
+// PersonalColumns returns the columns of table marked personal, in declaration order.
+func (c *Catalog) PersonalColumns(table string) []string {
+	t, ok := c.tables[table]
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, cl := range t.columns {
+		if cl.personal {
+			out = append(out, cl.name)
+		}
+	}
+	return out
 }
 
 // Tables returns the names of the declared tables, sorted.
@@ -249,8 +265,14 @@ func parseColumn(file, tableName string, key, n *yaml.Node, ps *problems) *colum
 			defNode = kv.value
 		case "required":
 			cl.required = parseRequired(file, where, kv.value, ps)
+		case "personal":
+			if kv.value.Kind != yaml.ScalarNode || kv.value.ShortTag() != "!!bool" {
+				ps.add(file, kv.value.Line, "%s: personal must be true or false", where)
+				continue
+			}
+			cl.personal = kv.value.Value == "true"
 		default:
-			ps.add(file, kv.key.Line, "%s: unknown field %q (expected type, default, required)", where, kv.key.Value)
+			ps.add(file, kv.key.Line, "%s: unknown field %q (expected type, default, required, personal)", where, kv.key.Value)
 		}
 	}
 	if cl.typ == 0 {

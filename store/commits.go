@@ -51,9 +51,10 @@ type queryRower interface {
 func findCommit(ctx context.Context, q queryRower, decision, idempotencyKey string) (*CommitRecord, error) {
 	var rec CommitRecord
 	var answer []byte
-	err := q.QueryRow(ctx, `SELECT decision, idempotency_key, request_hash, decision_id, answer, created_at
+	var caller *string
+	err := q.QueryRow(ctx, `SELECT decision, idempotency_key, request_hash, decision_id, answer, created_at, caller
 		FROM commits WHERE decision = $1 AND idempotency_key = $2`, decision, idempotencyKey).
-		Scan(&rec.Decision, &rec.IdempotencyKey, &rec.RequestHash, &rec.DecisionID, &answer, &rec.CreatedAt)
+		Scan(&rec.Decision, &rec.IdempotencyKey, &rec.RequestHash, &rec.DecisionID, &answer, &rec.CreatedAt, &caller)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -61,6 +62,9 @@ func findCommit(ctx context.Context, q queryRower, decision, idempotencyKey stri
 		return nil, classify(fmt.Errorf("facts: find commit: %w", err))
 	}
 	rec.Answer = answer
+	if caller != nil {
+		rec.Caller = *caller
+	}
 	return &rec, nil
 }
 

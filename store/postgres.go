@@ -457,8 +457,12 @@ func (t *pgTx) SaveCommit(ctx context.Context, rec CommitRecord, entries []Ledge
 	if rec.Answer != nil {
 		answer = rec.Answer
 	}
-	b.Queue(`INSERT INTO commits (decision, idempotency_key, request_hash, decision_id, answer, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, rec.Decision, rec.IdempotencyKey, rec.RequestHash, rec.DecisionID, answer, t.now)
+	var caller any
+	if rec.Caller != "" {
+		caller = rec.Caller
+	}
+	b.Queue(`INSERT INTO commits (decision, idempotency_key, request_hash, decision_id, answer, created_at, caller)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, rec.Decision, rec.IdempotencyKey, rec.RequestHash, rec.DecisionID, answer, t.now, caller)
 	for _, e := range entries {
 		b.Queue(`INSERT INTO ledger_entries (decision_id, key, amount, decision, idempotency_key, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6)`, rec.DecisionID, e.Key, e.Amount, rec.Decision, rec.IdempotencyKey, t.now)

@@ -46,6 +46,7 @@ type Tx interface {
 // CommitRecord is a committed answer, unique by decision and idempotency key.
 type CommitRecord struct {
 	Decision, IdempotencyKey, RequestHash, DecisionID string
+	Caller                                            string // who asked: "key:<id>", "jwt:<subject>", …
 	Answer                                            json.RawMessage
 	CreatedAt                                         time.Time
 }

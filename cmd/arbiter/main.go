@@ -13,6 +13,7 @@
 //	arbiter export --revision R DIR  write a published revision out
 //	arbiter revisions                list published revisions
 //	arbiter new-version rules/D/T --valid-from T   add a version, closing the previous window
+//	arbiter keys create|list|revoke  manage API keys (DATABASE_URL, or a keys file)
 package main
 
 import (
@@ -44,6 +45,7 @@ commands:
   export    write a published revision out to a folder (--revision R DIR)
   revisions list published revisions
   new-version  copy the latest version of a rule table or decision with a new window, closing the previous one
+  keys      create, list and revoke API keys (create --name N --scopes S; list; revoke ID)
 
 Run 'arbiter <command> -h' for a command's flags.
 `
@@ -63,7 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"serve": cmdServe, "eval": cmdEval, "test": cmdTest, "check": cmdCheck,
-		"migrate": cmdMigrate, "seed": cmdSeed, "impact": cmdImpact, "fmt": cmdFmt,
+		"migrate": cmdMigrate, "seed": cmdSeed, "impact": cmdImpact, "fmt": cmdFmt, "keys": cmdKeys,
 		"publish": cmdPublish, "rollback": cmdRollback, "export": cmdExport, "revisions": cmdRevisions,
 		"new-version": cmdNewVersion,
 	}

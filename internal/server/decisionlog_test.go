@@ -38,8 +38,8 @@ func TestDecisionLogIsTheRecorder(t *testing.T) {
 			t.Errorf("decision %s was not logged by Close: %v", id, err)
 		}
 	}
-	svc.Log.Record(&engine.Decision{DecisionID: "late"}, nil, nil)
-	svc.Log.Record(&engine.Decision{DecisionID: "later"}, nil, nil)
+	svc.Log.Record(&engine.Decision{DecisionID: "late"}, nil, nil, "")
+	svc.Log.Record(&engine.Decision{DecisionID: "later"}, nil, nil, "")
 	w := httptest.NewRecorder()
 	svc.Handler.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
 	if body := w.Body.String(); !strings.Contains(body, "arbiter_decision_log_dropped_total 2\n") {

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 
 	"arbiter"
 	"arbiter/api"
+	"arbiter/auth"
 	"arbiter/engine"
 	"arbiter/internal/reload"
 	"arbiter/revision"
@@ -47,6 +49,14 @@ type Config struct {
 	// RevisionPoll is how often a replica checks for a newly published revision besides listening for
 	// its NOTIFY; default 10s.
 	RevisionPoll time.Duration
+	// Auth is "required", "open" or empty: with a database the service always authenticates; without
+	// one it is open to loopback clients unless Auth is "required" or KeysFile is set.
+	Auth     string
+	KeysFile string // API keys (SHA-256 digests) for the service without a database
+	JWT      auth.JWTConfig
+	// LogRetention deletes decision log records older than this (0 keeps them); with a database only.
+	LogRetention time.Duration
+	retentionErr error // a malformed ARBITER_LOG_RETENTION, reported by Build
 }
 
 // FromEnv reads the configuration from the environment, with defaults.
@@ -60,6 +70,10 @@ func FromEnv() Config {
 		EvalTimeout:  2 * time.Second,
 		MaxBodyBytes: 1 << 20,
 		LogQueue:     10000,
+		Auth:         os.Getenv("ARBITER_AUTH"),
+		KeysFile:     os.Getenv("ARBITER_KEYS_FILE"),
+		JWT: auth.JWTConfig{JWKS: os.Getenv("ARBITER_JWT_JWKS"), Issuer: os.Getenv("ARBITER_JWT_ISSUER"),
+			Audience: os.Getenv("ARBITER_JWT_AUDIENCE"), ScopeClaim: os.Getenv("ARBITER_JWT_SCOPE_CLAIM")},
 	}
 	if d, err := time.ParseDuration(os.Getenv("ARBITER_EVAL_TIMEOUT")); err == nil && d > 0 {
 		c.EvalTimeout = d
@@ -73,7 +87,27 @@ func FromEnv() Config {
 	if d, err := time.ParseDuration(os.Getenv("ARBITER_REVISION_POLL")); err == nil && d > 0 {
 		c.RevisionPoll = d
 	}
+	c.LogRetention, c.retentionErr = ParseRetention(os.Getenv("ARBITER_LOG_RETENTION"))
 	return c
+}
+
+// ParseRetention reads a retention such as "90d", "2160h" or "" (keep everything).
+func ParseRetention(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("ARBITER_LOG_RETENTION=%q: use a number of days such as 90d, or a duration such as 2160h", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("ARBITER_LOG_RETENTION=%q: use a number of days such as 90d, or a duration such as 2160h", s)
+	}
+	return d, nil
 }
 
 func getenv(k, def string) string {
@@ -135,6 +169,26 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 
 	countDropped := func(n int) { metrics.LogDropped.Add(float64(n)) }
 	var ready func(context.Context) error
+	if cfg.retentionErr != nil {
+		return nil, cfg.retentionErr
+	}
+	switch cfg.Auth {
+	case "", "required", "open":
+	default:
+		return nil, fmt.Errorf("ARBITER_AUTH=%q: use required or open", cfg.Auth)
+	}
+	authn := &auth.Authenticator{AdminToken: cfg.AdminToken, Required: cfg.Auth == "required" || cfg.DatabaseURL != "" || cfg.KeysFile != ""}
+	if cfg.Auth == "open" && authn.Required {
+		return nil, errors.New("ARBITER_AUTH=open: a service with a database or a keys file always authenticates its callers")
+	}
+	if cfg.JWT.JWKS != "" {
+		v, err := auth.NewJWTVerifier(ctx, cfg.JWT)
+		if err != nil {
+			return nil, err
+		}
+		authn.JWT = v
+		svc.closers = append(svc.closers, v.Close)
+	}
 	if cfg.DatabaseURL != "" {
 		pg, err := store.OpenPostgres(ctx, cfg.DatabaseURL, cat)
 		if err != nil {
@@ -142,10 +196,26 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		}
 		svc.Store, svc.Source, ready = pg, "postgres", pg.Ready
 		svc.closers = append(svc.closers, pg.Close)
+		authn.Keys = auth.NewPostgresKeys(pg.Pool())
 		svc.Log = decisionlog.NewPostgres(pg.Pool(), decisionlog.Options{QueueSize: cfg.LogQueue, OnDrop: countDropped, OnError: func(err error) {
 			log.Warn("decision log write failed", "err", err)
 		}})
 		log.Info("facts from PostgreSQL", "revision", set.Revision())
+		if cfg.LogRetention > 0 {
+			pctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				decisionlog.KeepFor(pctx, pg.Pool(), cfg.LogRetention, min(time.Hour, max(time.Minute, cfg.LogRetention/4)), func(n int64, err error) {
+					if err != nil {
+						log.Warn("decision log retention", "err", err)
+					} else if n > 0 {
+						log.Info("decision log retention", "deleted", n, "older_than", cfg.LogRetention.String())
+					}
+				})
+			}()
+			svc.closers = append(svc.closers, func() { stop(); <-done })
+		}
 	} else {
 		fixtures := arbiter.Fixtures()
 		switch {
@@ -165,7 +235,23 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		svc.Store, svc.Source = mem, "memory"
 		svc.closers = append(svc.closers, mem.Close)
 		svc.Log = decisionlog.NewMemoryWith(10000, decisionlog.Options{QueueSize: cfg.LogQueue, OnDrop: countDropped})
+		if cfg.KeysFile != "" {
+			keys, err := auth.NewFileKeys(cfg.KeysFile)
+			if err != nil {
+				return nil, err
+			}
+			authn.Keys = keys
+		}
 		log.Warn("no DATABASE_URL: serving in-memory facts from fixtures/ (nothing is persisted)", "revision", set.Revision())
+	}
+	switch {
+	case !authn.Required:
+		log.Warn("AUTHENTICATION IS OFF: every loopback client may ask every decision, commit, read the log and see personal data; " +
+			"other clients are refused. Set ARBITER_KEYS_FILE or DATABASE_URL (keys from `arbiter keys create`) to require credentials")
+	case authn.Keys == nil && authn.JWT == nil && authn.AdminToken == "":
+		return nil, errors.New("ARBITER_AUTH=required but no credentials can be accepted: set ARBITER_KEYS_FILE or ARBITER_JWT_JWKS")
+	default:
+		log.Info("authentication required", "api_keys", authn.Keys != nil, "jwt", authn.JWT != nil, "admin_token", authn.AdminToken != "")
 	}
 	svc.closers = append(svc.closers, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -205,7 +291,7 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 	}
 	svc.Handler = api.New(api.Config{
 		Engine: svc.Engine, Reloader: svc.Reloader, Log: svc.Log, Metrics: metrics, Gatherer: reg,
-		Ready: ready, AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, FactSource: svc.Source,
+		Ready: ready, Auth: authn, AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, FactSource: svc.Source,
 		MaxInFlight: cfg.MaxInFlight,
 		Samples:     sampleRequests(cfg),
 		Published:   published, Revisions: svc.Revisions, Store: svc.Store,

@@ -29,6 +29,7 @@ var ErrNotFound = errors.New("decisionlog: not found")
 // Record is one logged decision: its envelope, and the input and facts it was made on.
 type Record struct {
 	ID, Decision, Version, Outcome string
+	Caller                         string // who asked: "key:<id>", "jwt:<subject>", "anonymous"; empty before callers were recorded
 	AsOf, RecordedAt               time.Time
 	Envelope, Input, Facts         json.RawMessage
 }
@@ -74,10 +75,11 @@ func (o Options) withDefaults() Options {
 
 // entry is a queued decision to encode, or a record already encoded.
 type entry struct {
-	rec   Record
-	d     *engine.Decision
-	input any
-	facts map[string]any
+	rec    Record
+	d      *engine.Decision
+	input  any
+	facts  map[string]any
+	caller string
 }
 
 // encode builds the record of a queued decision (on the writer goroutine).
@@ -93,7 +95,7 @@ func (e *entry) encode() (Record, error) {
 	}
 	return Record{
 		ID: e.d.DecisionID, Decision: e.d.Decision, Version: e.d.Policy.Version, Outcome: e.d.Outcome,
-		AsOf: e.d.AsOf, RecordedAt: e.rec.RecordedAt, Envelope: envelope, Input: in, Facts: fs,
+		AsOf: e.d.AsOf, RecordedAt: e.rec.RecordedAt, Envelope: envelope, Input: in, Facts: fs, Caller: e.caller,
 	}, nil
 }
 
@@ -115,8 +117,8 @@ func newWriter(opts Options, store func([]Record)) *writer {
 }
 
 // Record implements engine.Recorder: it queues d, stamped with the current time, and never blocks.
-func (w *writer) Record(d *engine.Decision, input any, facts map[string]any) {
-	w.put(entry{d: d, input: input, facts: facts, rec: Record{RecordedAt: time.Now()}})
+func (w *writer) Record(d *engine.Decision, input any, facts map[string]any, caller string) {
+	w.put(entry{d: d, input: input, facts: facts, caller: caller, rec: Record{RecordedAt: time.Now()}})
 }
 
 func (w *writer) put(e entry) bool {
@@ -236,10 +238,10 @@ func (p *Postgres) store(batch []Record) {
 	p.report(err)
 }
 
-const insertSQL = `INSERT INTO decision_log (id, decision, version, as_of, outcome, envelope, input, facts, recorded_at)
-SELECT id, decision, version, as_of, outcome, envelope::jsonb, input::jsonb, facts::jsonb, recorded_at
-FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[])
-    AS r(id, decision, version, as_of, outcome, envelope, input, facts, recorded_at)
+const insertSQL = `INSERT INTO decision_log (id, decision, version, as_of, outcome, envelope, input, facts, recorded_at, caller)
+SELECT id, decision, version, as_of, outcome, envelope::jsonb, input::jsonb, facts::jsonb, recorded_at, NULLIF(caller, '')
+FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::text[])
+    AS r(id, decision, version, as_of, outcome, envelope, input, facts, recorded_at, caller)
 ON CONFLICT (id) DO NOTHING`
 
 // write stores a batch with one statement (one round trip).
@@ -255,6 +257,7 @@ func (p *Postgres) write(batch []Record) (err error) {
 	ids, decisions, versions, outcomes := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	asOf, recorded := make([]time.Time, n), make([]time.Time, n)
 	envelopes, inputs, facts := make([]*string, n), make([]*string, n), make([]*string, n)
+	callers := make([]string, n)
 	now := time.Now()
 	for i, r := range batch {
 		ids[i], decisions[i], versions[i], outcomes[i] = r.ID, r.Decision, r.Version, r.Outcome
@@ -263,8 +266,9 @@ func (p *Postgres) write(batch []Record) (err error) {
 			recorded[i] = now
 		}
 		envelopes[i], inputs[i], facts[i] = jsonText(r.Envelope), jsonText(r.Input), jsonText(r.Facts)
+		callers[i] = r.Caller
 	}
-	if _, err := p.pool.Exec(ctx, insertSQL, ids, decisions, versions, asOf, outcomes, envelopes, inputs, facts, recorded); err != nil {
+	if _, err := p.pool.Exec(ctx, insertSQL, ids, decisions, versions, asOf, outcomes, envelopes, inputs, facts, recorded, callers); err != nil {
 		return fmt.Errorf("decisionlog: write %d records: %w", n, err)
 	}
 	return nil
@@ -281,7 +285,7 @@ func jsonText(raw json.RawMessage) *string {
 // Close stops accepting records and waits until the queued ones are stored or ctx ends.
 func (p *Postgres) Close(ctx context.Context) error { return p.close(ctx) }
 
-const selectRecord = `SELECT id, decision, version, as_of, outcome, envelope, input, facts, recorded_at FROM decision_log`
+const selectRecord = `SELECT id, decision, version, as_of, outcome, envelope, input, facts, recorded_at, coalesce(caller, '') FROM decision_log`
 
 // Get reads one stored record back; records still queued are not found.
 func (p *Postgres) Get(ctx context.Context, id string) (Record, error) {
@@ -342,7 +346,7 @@ func scan(rows pgx.Rows) ([]Record, error) {
 	for rows.Next() {
 		var r Record
 		var env, in, facts []byte
-		if err := rows.Scan(&r.ID, &r.Decision, &r.Version, &r.AsOf, &r.Outcome, &env, &in, &facts, &r.RecordedAt); err != nil {
+		if err := rows.Scan(&r.ID, &r.Decision, &r.Version, &r.AsOf, &r.Outcome, &env, &in, &facts, &r.RecordedAt, &r.Caller); err != nil {
 			return nil, err
 		}
 		r.Envelope, r.Input, r.Facts = env, in, facts
@@ -381,8 +385,8 @@ func NewMemoryWith(capacity int, opts Options) *Memory {
 }
 
 // Record implements engine.Recorder: it queues d for encoding and never blocks.
-func (m *Memory) Record(d *engine.Decision, input any, facts map[string]any) {
-	m.w.Record(d, input, facts)
+func (m *Memory) Record(d *engine.Decision, input any, facts map[string]any, caller string) {
+	m.w.Record(d, input, facts, caller)
 }
 
 // Dropped counts decisions not kept: refused by a full or closed queue, or not encodable.

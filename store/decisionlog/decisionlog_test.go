@@ -333,7 +333,7 @@ func TestRecordNeverBlocksAndCountsAFullQueue(t *testing.T) {
 	var rec engine.Recorder = log
 	start := time.Now()
 	for i := range 100 {
-		rec.Record(decision(i), map[string]any{"i": i}, map[string]any{"f": "1.50"})
+		rec.Record(decision(i), map[string]any{"i": i}, map[string]any{"f": "1.50"}, "key:k1")
 		if i == 0 {
 			time.Sleep(50 * time.Millisecond) // let the writer take the first decision and block on the lock
 		}
@@ -371,7 +371,7 @@ func TestRecordNeverBlocksAndCountsAFullQueue(t *testing.T) {
 	if err := json.Unmarshal(got.Envelope, &env); err != nil || env["decision_id"] != "r0000" {
 		t.Errorf("envelope %s (%v)", got.Envelope, err)
 	}
-	rec.Record(decision(1000), nil, nil)
+	rec.Record(decision(1000), nil, nil, "")
 	if log.Dropped() != dropped+1 || uint64(onDrop.Load()) != dropped+1 {
 		t.Fatalf("a decision recorded after Close must be counted as dropped: %d", log.Dropped())
 	}
@@ -389,9 +389,9 @@ func TestMemoryRecord(t *testing.T) {
 		OnDrop:  func(n int) { mu.Lock(); dropped += n; mu.Unlock() },
 	})
 	for i := range 20 {
-		m.Record(decision(i), map[string]any{"i": i}, map[string]any{"f": "1.50"})
+		m.Record(decision(i), map[string]any{"i": i}, map[string]any{"f": "1.50"}, "key:k1")
 	}
-	m.Record(decision(99), map[string]any{"bad": make(chan int)}, nil)
+	m.Record(decision(99), map[string]any{"bad": make(chan int)}, nil, "")
 	if err := m.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -400,10 +400,10 @@ func TestMemoryRecord(t *testing.T) {
 		t.Fatalf("List after Close: %d records, %v", len(recs), err)
 	}
 	sameJSON(t, "facts", recs[3].Facts, json.RawMessage(`{"f": "1.50"}`))
-	if recs[3].ID != "r0003" || recs[3].Version != "v2" || recs[3].RecordedAt.IsZero() {
+	if recs[3].ID != "r0003" || recs[3].Version != "v2" || recs[3].RecordedAt.IsZero() || recs[3].Caller != "key:k1" {
 		t.Errorf("record %+v", recs[3])
 	}
-	m.Record(decision(100), nil, nil)
+	m.Record(decision(100), nil, nil, "")
 	mu.Lock()
 	defer mu.Unlock()
 	if len(reported) != 1 || !strings.Contains(reported[0].Error(), "r0099") || dropped != 2 || m.Dropped() != 2 {

@@ -82,7 +82,7 @@ func Stream(ctx context.Context, pool *pgxpool.Pool, f Filter, fn func(Record) e
 		n := 0
 		var rec Record
 		var env, in, facts []byte
-		_, err = pgx.ForEachRow(rows, []any{&rec.ID, &rec.Decision, &rec.Version, &rec.AsOf, &rec.Outcome, &env, &in, &facts, &rec.RecordedAt}, func() error {
+		_, err = pgx.ForEachRow(rows, []any{&rec.ID, &rec.Decision, &rec.Version, &rec.AsOf, &rec.Outcome, &env, &in, &facts, &rec.RecordedAt, &rec.Caller}, func() error {
 			n++
 			lastAt, lastID = rec.RecordedAt, rec.ID
 			out := rec

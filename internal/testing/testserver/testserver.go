@@ -2,6 +2,8 @@
 //
 // Start gives an in-process server (httptest) wired exactly as `arbiter serve` wires it; StartProcess
 // runs the built binary as a separate process, for tests that need two replicas on one database.
+// Servers over a database authenticate their callers: each gets an API key with every scope, carried
+// in its URL's user information, so any HTTP client sends it (as Basic authentication).
 package testserver
 
 import (
@@ -15,15 +17,20 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"arbiter/auth"
 	"arbiter/internal/server"
 	"arbiter/internal/testing/pgtest"
 	"arbiter/store"
@@ -50,7 +57,10 @@ type Options struct {
 
 // Server is a running in-process arbiter server.
 type Server struct {
-	URL         string
+	// URL carries the all-scopes key (http://key:<key>@host:port); BaseURL carries none.
+	URL, BaseURL string
+	// Key is an API key with every scope.
+	Key         string
 	DatabaseURL string
 	Service     *server.Service
 	Postgres    *store.Postgres
@@ -91,12 +101,42 @@ func Start(t testing.TB, opts Options) *Server {
 			t.Fatalf("testserver: seed: %v", err)
 		}
 	}
+	key := CreateKey(t, url, "testserver", AllScopes...)
 	hs := httptest.NewServer(svc.Handler)
 	t.Cleanup(func() {
 		hs.Close()
 		svc.Close()
 	})
-	return &Server{URL: hs.URL, DatabaseURL: url, Service: svc, Postgres: pg, Client: hs.Client()}
+	return &Server{URL: withKey(hs.URL, key), BaseURL: hs.URL, Key: key, DatabaseURL: url, Service: svc, Postgres: pg, Client: hs.Client()}
+}
+
+// AllScopes is every scope a caller can hold.
+var AllScopes = []string{"*", auth.ScopeCommit, auth.ScopeLogRead, auth.ScopeExplain, auth.ScopePersonal, auth.ScopeAdmin, auth.ScopeDraft, auth.ScopePublish}
+
+// CreateKey stores a new API key with scopes in databaseURL's database and returns it.
+func CreateKey(t testing.TB, databaseURL, name string, scopes ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, databaseURL)
+	if err != nil {
+		t.Fatalf("testserver: key: %v", err)
+	}
+	defer pool.Close()
+	secret, _, err := auth.NewPostgresKeys(pool).Create(ctx, name, scopes)
+	if err != nil {
+		t.Fatalf("testserver: key: %v", err)
+	}
+	return secret
+}
+
+// withKey puts key into base's user information.
+func withKey(base, key string) string {
+	u, err := neturl.Parse(base)
+	if err != nil {
+		panic(err)
+	}
+	u.User = neturl.UserPassword("key", key)
+	return u.String()
 }
 
 // Fixtures returns the rows of the embedded fixtures/.
@@ -177,8 +217,9 @@ func (s *Server) Decide(t testing.TB, decision string, input any, asOf string) R
 
 // Process is an `arbiter serve` child process.
 type Process struct {
-	URL string
-	cmd *exec.Cmd
+	// URL carries an all-scopes key when the process serves a database; BaseURL carries none.
+	URL, BaseURL string
+	cmd          *exec.Cmd
 }
 
 var (
@@ -233,7 +274,10 @@ func StartProcessEnv(t testing.TB, env ...string) *Process {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start arbiter: %v", err)
 	}
-	p := &Process{URL: "http://" + addr, cmd: cmd}
+	p := &Process{URL: "http://" + addr, BaseURL: "http://" + addr, cmd: cmd}
+	if db := lastEnv(cmd.Env, "DATABASE_URL"); db != "" {
+		p.URL = withKey(p.BaseURL, CreateKey(t, db, "testserver", AllScopes...))
+	}
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
@@ -257,6 +301,16 @@ func StartProcessEnv(t testing.TB, env ...string) *Process {
 	}
 	t.Fatalf("arbiter process did not become ready:\n%s", logs.String())
 	return nil
+}
+
+func lastEnv(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+			v = val
+		}
+	}
+	return v
 }
 
 // repoRoot finds the module root from this file's location (tests run in their package folder).
