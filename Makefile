@@ -1,6 +1,8 @@
 # arbiter: `make run` serves on the embedded default; `make test` runs every test.
 GO ?= go
 ADDR ?= :8080
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo +dirty)
+LDFLAGS ?= -X arbiter/internal/buildinfo.Commit=$(COMMIT)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export TEST_DATABASE_URL
 
@@ -10,7 +12,7 @@ run: ## serve on the embedded default (in-memory facts from fixtures/) at $(ADDR
 	$(GO) run ./cmd/arbiter serve --addr $(ADDR)
 
 build: ## build bin/arbiter
-	$(GO) build -o bin/arbiter ./cmd/arbiter
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/arbiter ./cmd/arbiter
 
 check: ## load and compile every policy and rule table
 	$(GO) run ./cmd/arbiter check

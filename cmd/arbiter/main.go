@@ -8,6 +8,7 @@
 //	arbiter migrate                  create or update the engine and fact tables (facts/) in DATABASE_URL
 //	arbiter seed                     load fixtures/ into DATABASE_URL
 //	arbiter impact --candidate DIR   replay logged decisions against a candidate policy set
+//	arbiter version                  print the version, commit and Go version (also --version)
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"syscall"
 
 	"arbiter/engine"
+	"arbiter/internal/buildinfo"
 )
 
 const usage = `usage: arbiter <command> [flags]
@@ -34,6 +36,7 @@ commands:
   seed      load fixtures/ into DATABASE_URL (replacing those tables' rows)
   impact    replay logged decisions against a candidate policy set and list what flips
   fmt       list (or with -w rewrite) Rego files that OPA's formatter would change
+  version   print the version, commit and Go version (also --version)
 
 Run 'arbiter <command> -h' for a command's flags.
 `
@@ -54,6 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"serve": cmdServe, "eval": cmdEval, "test": cmdTest, "check": cmdCheck,
 		"migrate": cmdMigrate, "seed": cmdSeed, "impact": cmdImpact, "fmt": cmdFmt,
+		"version": cmdVersion, "--version": cmdVersion, "-version": cmdVersion,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
@@ -96,4 +100,12 @@ var errReported = errors.New("failed")
 
 func logger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+func cmdVersion(_ context.Context, args []string, stdout, _ io.Writer) error {
+	if len(args) > 0 {
+		return usageError{"version takes no arguments"}
+	}
+	fmt.Fprintln(stdout, buildinfo.Get())
+	return nil
 }
