@@ -39,6 +39,8 @@ type Config struct {
 	Logger       *slog.Logger
 	// FactSource names where facts come from ("postgres" or "memory"), for /v1/status.
 	FactSource string
+	// Fixtures says where in-memory facts were read from ("embedded" or "folder"), for /v1/status.
+	Fixtures string
 }
 
 type server struct {

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -27,43 +28,6 @@ import (
 	"arbiter/store/decisionlog"
 )
 
-// Config is the service's configuration; FromEnv fills it from ARBITER_* variables.
-type Config struct {
-	Addr         string        // listen address
-	DatabaseURL  string        // empty: in-memory facts from fixtures
-	PolicyDir    string        // folder holding policies/ and rules/; empty: the embedded bundle
-	FixturesDir  string        // folder of fixture YAML for the in-memory store; empty: the policy tree's fixtures/
-	AdminToken   string        // bearer token for /v1/admin/*; empty disables them
-	EvalTimeout  time.Duration // deadline of one evaluation
-	MaxBodyBytes int64
-	LogQueue     int // decision-log queue length
-}
-
-// FromEnv reads the configuration from the environment, with defaults.
-func FromEnv() Config {
-	c := Config{
-		Addr:         getenv("ARBITER_ADDR", ":8080"),
-		DatabaseURL:  os.Getenv("DATABASE_URL"),
-		PolicyDir:    os.Getenv("ARBITER_POLICY_DIR"),
-		FixturesDir:  os.Getenv("ARBITER_FIXTURES_DIR"),
-		AdminToken:   os.Getenv("ARBITER_ADMIN_TOKEN"),
-		EvalTimeout:  2 * time.Second,
-		MaxBodyBytes: 1 << 20,
-		LogQueue:     10000,
-	}
-	if d, err := time.ParseDuration(os.Getenv("ARBITER_EVAL_TIMEOUT")); err == nil && d > 0 {
-		c.EvalTimeout = d
-	}
-	return c
-}
-
-func getenv(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
-
 // Service is a built, not yet listening, arbiter service.
 type Service struct {
 	Handler  http.Handler
@@ -72,6 +36,7 @@ type Service struct {
 	Store    store.Store
 	Log      decisionlog.Log
 	Source   string
+	Fixtures string // in-memory facts: "embedded" or "folder"; empty over PostgreSQL
 	closers  []func()
 }
 
@@ -122,12 +87,13 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		}})
 		log.Info("facts from PostgreSQL", "revision", set.Revision())
 	} else {
-		fixtures := arbiter.Fixtures()
+		fixtures, from, where := arbiter.Fixtures(), "embedded", "the fixtures compiled into the binary"
 		switch {
 		case cfg.FixturesDir != "":
-			fixtures = os.DirFS(cfg.FixturesDir)
+			fixtures, from, where = os.DirFS(cfg.FixturesDir), "folder", cfg.FixturesDir
 		case cfg.PolicyDir != "":
-			fixtures = os.DirFS(filepath.Join(cfg.PolicyDir, "fixtures"))
+			dir := filepath.Join(cfg.PolicyDir, "fixtures")
+			fixtures, from, where = os.DirFS(dir), "folder", dir
 		}
 		rows, err := store.LoadRowsDir(cat, fixtures)
 		if err != nil {
@@ -137,10 +103,10 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		if err != nil {
 			return nil, fmt.Errorf("fixtures: %w", err)
 		}
-		svc.Store, svc.Source = mem, "memory"
+		svc.Store, svc.Source, svc.Fixtures = mem, "memory", from
 		svc.closers = append(svc.closers, mem.Close)
 		svc.Log = decisionlog.NewMemoryWith(10000, decisionlog.Options{QueueSize: cfg.LogQueue, OnDrop: countDropped})
-		log.Warn("no DATABASE_URL: serving in-memory facts from fixtures/ (nothing is persisted)", "revision", set.Revision())
+		log.Warn(FixtureBanner, "fixtures", where, "revision", set.Revision())
 	}
 	svc.closers = append(svc.closers, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -166,19 +132,34 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 	svc.Handler = api.New(api.Config{
 		Engine: svc.Engine, Reloader: svc.Reloader, Log: svc.Log, Metrics: metrics, Gatherer: reg,
 		Ready: ready, AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, FactSource: svc.Source,
+		Fixtures: svc.Fixtures,
 	})
 	return svc, nil
 }
+
+// FixtureBanner is logged when the service starts without DATABASE_URL, so that nobody mistakes
+// fixture data for production facts.
+const FixtureBanner = "!!! SERVING FIXTURE DATA: DATABASE_URL is not set; facts are test fixtures held in memory, " +
+	"commits and the decision log are lost on exit. Set DATABASE_URL to serve real facts. !!!"
 
 // defaultGCPercent trades a little memory for fewer collections: the live heap of a decision
 // server is small (compiled policies, fixtures, pools), and collections drove its tail latency.
 const defaultGCPercent = 400
 
-// Run serves until ctx ends or SIGINT/SIGTERM; SIGHUP reloads the policy set.
+// Run serves until ctx ends or SIGINT/SIGTERM; SIGHUP reloads the policy set. On the signal /readyz
+// fails for cfg.Drain while requests are still served, then in-flight requests finish and it returns.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(defaultGCPercent)
+	if err := CheckAddr(cfg.Addr); err != nil {
+		return fmt.Errorf("listen address: %w", err)
 	}
+	mp := chooseMemoryPolicy(os.Getenv, "/sys/fs/cgroup")
+	if mp.Limit > 0 {
+		debug.SetMemoryLimit(mp.Limit)
+	}
+	if mp.GCPercent > 0 {
+		debug.SetGCPercent(mp.GCPercent)
+	}
+	log.Info("memory", "policy", mp.Reason, "gomemlimit", debug.SetMemoryLimit(-1), "gogc", gcPercent())
 	svc, err := Build(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -188,7 +169,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{Handler: svc.Handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	var draining atomic.Bool
+	srv := &http.Server{Handler: drainable(svc.Handler, &draining), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	hup := make(chan os.Signal, 1)
@@ -212,6 +194,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	case <-ctx.Done():
 	}
+	draining.Store(true)
+	srv.SetKeepAlivesEnabled(false)
+	log.Info("draining: /readyz fails, requests are still served", "for", cfg.Drain.String())
+	select {
+	case <-time.After(cfg.Drain):
+	case err := <-errc:
+		return err
+	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -219,4 +209,25 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	log.Info("arbiter stopped")
 	return nil
+}
+
+// drainable answers /readyz with 503 once draining is set, so load balancers stop sending new
+// requests before the listener closes.
+func drainable(next http.Handler, draining *atomic.Bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() && r.URL.Path == "/readyz" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"status":"draining"}` + "\n"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// gcPercent reads the current GOGC without changing it.
+func gcPercent() int {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	return p
 }

@@ -165,8 +165,34 @@ func (s *Server) Decide(t testing.TB, decision string, input any, asOf string) R
 
 // Process is an `arbiter serve` child process.
 type Process struct {
-	URL string
-	cmd *exec.Cmd
+	URL    string
+	cmd    *exec.Cmd
+	exited chan struct{}
+	logs   *syncBuffer
+}
+
+// Exited is closed when the process has exited.
+func (p *Process) Exited() <-chan struct{} { return p.exited }
+
+// Logs returns what the process wrote to stdout and stderr so far.
+func (p *Process) Logs() string { return p.logs.String() }
+
+// syncBuffer is a bytes.Buffer safe for the process's writers and a test's reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 var (
@@ -185,7 +211,7 @@ func StartProcess(t testing.TB, databaseURL string) *Process {
 func (p *Process) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
 
 // StartProcessEnv runs `arbiter serve` with extra KEY=VALUE environment variables
-// (an empty DATABASE_URL serves the in-memory default).
+// (an empty DATABASE_URL serves the in-memory default; ARBITER_DRAIN is 0 unless env sets it).
 func StartProcessEnv(t testing.TB, env ...string) *Process {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -210,21 +236,21 @@ func StartProcessEnv(t testing.TB, env ...string) *Process {
 	addr := ln.Addr().String()
 	ln.Close()
 	cmd := exec.Command(binPath, "serve", "--addr", addr)
-	cmd.Env = append(append(os.Environ(), "DATABASE_URL=", "ARBITER_POLICY_DIR="), env...)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.Env = append(append(os.Environ(), "DATABASE_URL=", "ARBITER_POLICY_DIR=", "ARBITER_DRAIN=0"), env...)
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start arbiter: %v", err)
 	}
-	p := &Process{URL: "http://" + addr, cmd: cmd}
+	p := &Process{URL: "http://" + addr, cmd: cmd, exited: make(chan struct{}), logs: logs}
+	go func() { _ = cmd.Wait(); close(p.exited) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-p.exited:
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
+			<-p.exited
 		}
 	})
 	deadline := time.Now().Add(30 * time.Second)
@@ -236,7 +262,11 @@ func StartProcessEnv(t testing.TB, env ...string) *Process {
 				return p
 			}
 		}
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-p.exited:
+			t.Fatalf("arbiter process exited before it was ready:\n%s", logs.String())
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 	t.Fatalf("arbiter process did not become ready:\n%s", logs.String())
 	return nil
