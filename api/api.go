@@ -63,7 +63,7 @@ func New(cfg Config) http.Handler {
 	cfg.Metrics.SetRevision(cfg.Engine.PolicySet().Revision())
 
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, recoverer(cfg.Logger))
+	r.Use(middleware.RequestID, s.observe, recoverer(cfg.Logger))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, problem(http.StatusNotFound, codeNotFound, "no such route"))
 	})

@@ -13,6 +13,7 @@ type Metrics struct {
 	ReloadOK       prometheus.Gauge
 	Revision       *prometheus.GaugeVec
 	LogDropped     prometheus.Counter
+	Requests       *prometheus.HistogramVec // every HTTP request, errors included
 }
 
 // NewMetrics registers the service's instruments on reg.
@@ -40,9 +41,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		LogDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "arbiter_decision_log_dropped_total", Help: "Decisions not logged: the log queue was full or closed, or encoding or writing them failed.",
 		}),
+		Requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "arbiter_http_request_duration_seconds", Help: "Time to answer an HTTP request, by route, method, status and decision (POST /v1/decisions only).",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1, 5},
+		}, []string{"route", "method", "status", "decision"}),
 	}
 	m.ReloadOK.Set(1)
-	reg.MustRegister(m.Decisions, m.DecisionErrors, m.Latency, m.Reloads, m.ReloadOK, m.Revision, m.LogDropped)
+	reg.MustRegister(m.Decisions, m.DecisionErrors, m.Latency, m.Reloads, m.ReloadOK, m.Revision, m.LogDropped, m.Requests)
 	return m
 }
 

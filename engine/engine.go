@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
+	"go.opentelemetry.io/otel/attribute"
 
 	"arbiter/engine/lang"
 	"arbiter/engine/value"
@@ -132,11 +133,13 @@ func (e *Engine) Decide(ctx context.Context, req Request) (*Decision, error) {
 		Tables: refs, AsOf: req.AsOf, AsOfSource: asOfSource, Revision: set.revision,
 	}
 	var loaded map[string]any
+	ctx, sp := startSpan(ctx, "arbiter.decide", attribute.String("arbiter.decision", pv.decision), attribute.String("arbiter.policy_version", pv.version))
 	if pv.commit != nil {
 		loaded, err = e.commit(ctx, pv, req, lookups, tables, d)
 	} else {
 		loaded, err = e.evaluate(ctx, e.store, pv, req, lookups, tables, d)
 	}
+	endSpan(sp, err, d)
 	if err != nil {
 		return nil, err
 	}
@@ -155,6 +158,7 @@ type loader interface {
 
 // evaluate loads facts through l, runs the program and fills d.
 func (e *Engine) evaluate(ctx context.Context, l loader, pv *policyVersion, req Request, lookups []store.Lookup, tables map[string]any, d *Decision) (map[string]any, error) {
+	l = tracedLoader{l}
 	loaded, err := l.Load(ctx, lookups)
 	if err != nil {
 		return nil, factsError(err)
@@ -173,7 +177,9 @@ func (e *Engine) evaluate(ctx context.Context, l loader, pv *policyVersion, req 
 			loaded[k] = v
 		}
 	}
-	r, err := pv.program.Eval(ctx, lang.Doc{Request: req.Input, Facts: loaded, Rules: tables, RulesKey: e.rulesKey(d.Tables), Now: req.AsOf})
+	evalCtx, sp := startSpan(ctx, "arbiter.evaluate", attribute.String("arbiter.language", pv.language))
+	r, err := pv.program.Eval(evalCtx, lang.Doc{Request: req.Input, Facts: loaded, Rules: tables, RulesKey: e.rulesKey(d.Tables), Now: req.AsOf})
+	endSpan(sp, err, nil)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
 			return nil, errorf(CodeEvaluationTimeout, err, "evaluation of %s did not finish in time", pv.decision)
@@ -215,6 +221,8 @@ func (e *Engine) commit(ctx context.Context, pv *policyVersion, req Request, loo
 	}
 	hash := requestHash(pv.decision, req.Input)
 	var loaded map[string]any
+	ctx, sp := startSpan(ctx, "arbiter.commit", attribute.Int("arbiter.locks", len(locks)))
+	defer func() { endSpan(sp, err, nil) }()
 	err = e.store.Commit(ctx, locks, func(ctx context.Context, tx store.Tx) error {
 		prev, err := tx.FindCommit(ctx, pv.decision, key)
 		if err != nil {

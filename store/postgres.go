@@ -50,6 +50,7 @@ func openPostgres(ctx context.Context, url string, c *Catalog, configure func(*p
 		// Exec mode needs no server-side state between round trips at the price of a parse per query.
 		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
 	}
+	cfg.ConnConfig.Tracer = otelTracer{}
 	if configure != nil {
 		configure(cfg)
 	}

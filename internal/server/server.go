@@ -24,6 +24,7 @@ import (
 	"arbiter/api"
 	"arbiter/engine"
 	"arbiter/internal/reload"
+	"arbiter/internal/telemetry"
 	"arbiter/store"
 	"arbiter/store/decisionlog"
 )
@@ -72,6 +73,7 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := api.NewMetrics(reg)
+	registerBuildInfo(reg)
 
 	countDropped := func(n int) { metrics.LogDropped.Add(float64(n)) }
 	var ready func(context.Context) error
@@ -81,6 +83,7 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 			return nil, fmt.Errorf("database: %w", err)
 		}
 		svc.Store, svc.Source, ready = pg, "postgres", pg.Ping
+		reg.MustRegister(newPoolCollector(pg.Pool()))
 		svc.closers = append(svc.closers, pg.Close)
 		svc.Log = decisionlog.NewPostgres(pg.Pool(), decisionlog.Options{QueueSize: cfg.LogQueue, OnDrop: countDropped, OnError: func(err error) {
 			log.Warn("decision log write failed", "err", err)
@@ -160,6 +163,18 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		debug.SetGCPercent(mp.GCPercent)
 	}
 	log.Info("memory", "policy", mp.Reason, "gomemlimit", debug.SetMemoryLimit(-1), "gogc", gcPercent())
+	tracing, stopTracing, err := telemetry.Setup(ctx)
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer func() {
+		flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(flush); err != nil {
+			log.Warn("trace export at exit", "err", err)
+		}
+	}()
+	log.Info("tracing", "otlp", tracing)
 	svc, err := Build(ctx, cfg, log)
 	if err != nil {
 		return err
