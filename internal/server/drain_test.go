@@ -93,3 +93,32 @@ func TestFixtureDataIsExplicit(t *testing.T) {
 		t.Errorf("status %v, want fact_source memory and fixtures embedded", status)
 	}
 }
+
+// TestSecondSignalCutsTheDrainShort: an operator's second SIGTERM ends a long drain at once.
+func TestSecondSignalCutsTheDrainShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts an arbiter process")
+	}
+	p := testserver.StartProcessEnv(t, "ARBITER_DRAIN=1m")
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(p.Logs(), "draining") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no drain started:\n%s", p.Logs())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.Exited():
+	case <-time.After(15 * time.Second):
+		t.Fatalf("a second SIGTERM did not end the one-minute drain:\n%s", p.Logs())
+	}
+	if !strings.Contains(p.Logs(), "drain cut short") {
+		t.Errorf("the log does not say the drain was cut short:\n%s", p.Logs())
+	}
+}

@@ -150,7 +150,8 @@ const FixtureBanner = "!!! SERVING FIXTURE DATA: DATABASE_URL is not set; facts 
 const defaultGCPercent = 400
 
 // Run serves until ctx ends or SIGINT/SIGTERM; SIGHUP reloads the policy set. On the signal /readyz
-// fails for cfg.Drain while requests are still served, then in-flight requests finish and it returns.
+// fails for cfg.Drain (cut short by a second signal) while requests are still served, then in-flight
+// requests finish and it returns.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := CheckAddr(cfg.Addr); err != nil {
 		return fmt.Errorf("listen address: %w", err)
@@ -211,9 +212,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	draining.Store(true)
 	srv.SetKeepAlivesEnabled(false)
+	// A second signal cuts the drain short (an operator who means "now").
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
 	log.Info("draining: /readyz fails, requests are still served", "for", cfg.Drain.String())
 	select {
 	case <-time.After(cfg.Drain):
+	case <-again:
+		log.Info("second signal: drain cut short")
 	case err := <-errc:
 		return err
 	}
