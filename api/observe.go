@@ -54,7 +54,7 @@ func (s *server) observe(next http.Handler) http.Handler {
 
 // decisionLabel keeps the metric's label set bounded: a name no policy declares is "unknown".
 func (s *server) decisionLabel(name string) string {
-	if _, ok := s.cfg.Engine.PolicySet().Decision(name); ok {
+	if s.cfg.Engine.PolicySet().HasDecision(name) {
 		return name
 	}
 	return "unknown"

@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"arbiter/engine/lang"
 	"arbiter/engine/value"
@@ -158,7 +159,9 @@ type loader interface {
 
 // evaluate loads facts through l, runs the program and fills d.
 func (e *Engine) evaluate(ctx context.Context, l loader, pv *policyVersion, req Request, lookups []store.Lookup, tables map[string]any, d *Decision) (map[string]any, error) {
-	l = tracedLoader{l}
+	if trace.SpanFromContext(ctx).IsRecording() {
+		l = tracedLoader{l}
+	}
 	loaded, err := l.Load(ctx, lookups)
 	if err != nil {
 		return nil, factsError(err)

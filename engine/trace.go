@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -20,7 +21,8 @@ func startSpan(ctx context.Context, name string, attrs ...attribute.KeyValue) (c
 	if !trace.SpanFromContext(ctx).IsRecording() {
 		return ctx, noop.Span{}
 	}
-	return tracer.Start(ctx, name, trace.WithAttributes(attrs...))
+	// The copy keeps attrs from escaping, so an untraced call's variadic slice stays on the stack.
+	return tracer.Start(ctx, name, trace.WithAttributes(slices.Clone(attrs)...))
 }
 
 // endSpan records err (if any) and the decision's outcome on sp and ends it.
