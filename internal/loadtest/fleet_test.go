@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ var (
 // TestFleetLoad compares one replica with -replicas replicas (separate processes, one PostgreSQL,
 // through PgBouncer in transaction mode) at the same fixed rate, for a read decision
 // (coupon.candidates) and a commit decision (coupon.redeem: after its first answer every request is an
-// idempotent replay, a transaction under the coupon's advisory locks). It only reports:
+// idempotent replay, a transaction under the coupon's advisory locks), or -decisions. It only reports:
 // go test -count=1 -run TestFleetLoad -v ./internal/loadtest -args -fleet -rate 300 -duration 10s
 func TestFleetLoad(t *testing.T) {
 	if !*fleet {
@@ -35,7 +36,11 @@ func TestFleetLoad(t *testing.T) {
 		procs[i] = testserver.StartProcess(t, via)
 	}
 	client := loadtest.Client()
-	for _, decision := range []string{"coupon.candidates", "coupon.redeem"} {
+	names := []string{"coupon.candidates", "coupon.redeem"}
+	if *decisions != "" {
+		names = strings.Split(*decisions, ",")
+	}
+	for _, decision := range names {
 		body, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "requests", decision+".json"))
 		if err != nil {
 			t.Fatal(err)

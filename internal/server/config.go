@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"arbiter/internal/telemetry"
 )
 
 // Config is the service's configuration; FromEnv fills it from ARBITER_* variables.
@@ -25,11 +27,10 @@ type Config struct {
 }
 
 // Variables of the environment FromEnv reads (deploy/ is checked against this list).
-var Variables = []string{
+var Variables = append([]string{
 	"ARBITER_ADDR", "DATABASE_URL", "ARBITER_POLICY_DIR", "ARBITER_FIXTURES_DIR", "ARBITER_ADMIN_TOKEN",
 	"ARBITER_EVAL_TIMEOUT", "ARBITER_DRAIN", "GOGC", "GOMEMLIMIT",
-	"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_SDK_DISABLED", "OTEL_SERVICE_NAME",
-}
+}, telemetry.Variables...)
 
 // DefaultDrain is how long /readyz fails after SIGTERM when ARBITER_DRAIN is unset: long enough for a
 // load balancer probing every few seconds to take the replica out before its listener closes.
