@@ -1,16 +1,18 @@
 # arbiter: `make run` serves on the embedded default; `make test` runs every test.
 GO ?= go
 ADDR ?= :8080
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo +dirty)
+LDFLAGS ?= -X arbiter/internal/buildinfo.Commit=$(COMMIT)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export TEST_DATABASE_URL
 
-.PHONY: run build test policy-test check bench load lint fmt
+.PHONY: run build test policy-test check bench load fleet-load lint fmt
 
 run: ## serve on the embedded default (in-memory facts from fixtures/) at $(ADDR)
 	$(GO) run ./cmd/arbiter serve --addr $(ADDR)
 
 build: ## build bin/arbiter
-	$(GO) build -o bin/arbiter ./cmd/arbiter
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/arbiter ./cmd/arbiter
 
 check: ## load and compile every policy and rule table
 	$(GO) run ./cmd/arbiter check
@@ -29,6 +31,9 @@ bench: ## benchmarks (in-process); see README for the HTTP load test
 
 load: ## fixed-rate HTTP load test against PostgreSQL facts (needs the test database)
 	$(GO) test -count=1 -run TestLoad -v ./internal/loadtest/ -args -load $(LOAD_ARGS)
+
+fleet-load: ## fixed-rate load over 1 and 3 replicas through PgBouncer (needs the test database and pgbouncer)
+	$(GO) test -count=1 -run TestFleetLoad -v ./internal/loadtest/ -args -fleet $(LOAD_ARGS)
 
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

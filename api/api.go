@@ -57,6 +57,8 @@ type Config struct {
 	Revisions *revision.Store
 	// Store is the fact store (for replaying a logged decision against a draft).
 	Store store.Store
+	// Fixtures says where in-memory facts were read from ("embedded" or "folder"), for /v1/status.
+	Fixtures string
 }
 
 type server struct {
@@ -79,7 +81,7 @@ func New(cfg Config) http.Handler {
 	cfg.Metrics.SetRevision(cfg.Engine.PolicySet().Revision())
 
 	r := chi.NewRouter()
-	r.Use(requestLog(cfg.Logger), recoverer(cfg.Logger))
+	r.Use(requestLog(cfg.Logger), s.observe, recoverer(cfg.Logger))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, problem(http.StatusNotFound, codeNotFound, "no such route"))
 	})

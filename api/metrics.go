@@ -14,6 +14,7 @@ type Metrics struct {
 	Revision       *prometheus.GaugeVec
 	LogDropped     prometheus.Counter
 	Overloaded     prometheus.Counter
+	Requests       *prometheus.HistogramVec // every HTTP request, errors included
 }
 
 // NewMetrics registers the service's instruments on reg.
@@ -44,9 +45,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Overloaded: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "arbiter_overload_rejected_total", Help: "Decision requests refused with 503 overloaded because the evaluations in flight were at the limit.",
 		}),
+		Requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "arbiter_http_request_duration_seconds", Help: "Time to answer an HTTP request, by route, method, status and decision (POST /v1/decisions only).",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1, 5},
+		}, []string{"route", "method", "status", "decision"}),
 	}
 	m.ReloadOK.Set(1)
-	reg.MustRegister(m.Decisions, m.DecisionErrors, m.Latency, m.Reloads, m.ReloadOK, m.Revision, m.LogDropped, m.Overloaded)
+	reg.MustRegister(m.Decisions, m.DecisionErrors, m.Latency, m.Reloads, m.ReloadOK, m.Revision, m.LogDropped, m.Overloaded, m.Requests)
 	return m
 }
 

@@ -53,6 +53,9 @@ func (s *server) status(w http.ResponseWriter, _ *http.Request) {
 	if s.cfg.Published != nil {
 		out["published"] = s.cfg.Published()
 	}
+	if s.cfg.Fixtures != "" {
+		out["fixtures"] = s.cfg.Fixtures
+	}
 	if s.cfg.Reloader != nil {
 		if last, lastOK, tried := s.cfg.Reloader.Status(); tried {
 			out["last_reload"] = last

@@ -16,6 +16,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"arbiter/engine/lang"
 	"arbiter/engine/value"
@@ -153,11 +155,13 @@ func (e *Engine) Decide(ctx context.Context, req Request) (*Decision, error) {
 		Tables: refs, AsOf: req.AsOf, AsOfSource: asOfSource, Revision: set.revision,
 	}
 	var loaded map[string]any
+	ctx, sp := startSpan(ctx, "arbiter.decide", attribute.String("arbiter.decision", pv.decision), attribute.String("arbiter.policy_version", pv.version))
 	if pv.commit != nil {
 		loaded, err = e.commit(ctx, set, pv, req, lookups, tables, d)
 	} else {
 		loaded, err = e.evaluate(ctx, e.store, set, pv, req, lookups, tables, d)
 	}
+	endSpan(sp, err, d)
 	if err != nil {
 		return nil, err
 	}
@@ -176,6 +180,9 @@ type loader interface {
 
 // evaluate loads facts through l, runs the program and fills d.
 func (e *Engine) evaluate(ctx context.Context, l loader, set *PolicySet, pv *policyVersion, req Request, lookups []store.Lookup, tables map[string]any, d *Decision) (map[string]any, error) {
+	if trace.SpanFromContext(ctx).IsRecording() {
+		l = tracedLoader{l}
+	}
 	loaded, err := l.Load(ctx, lookups)
 	if err != nil {
 		return nil, factsError(err)
@@ -205,7 +212,9 @@ func (e *Engine) evaluate(ctx context.Context, l loader, set *PolicySet, pv *pol
 		d.Tables = append(d.Tables, refs...)
 		sort.Slice(d.Tables, func(i, j int) bool { return d.Tables[i].Name < d.Tables[j].Name })
 	}
-	r, err := pv.program.Eval(ctx, lang.Doc{Request: req.Input, Facts: loaded, Rules: tables, RulesKey: e.rulesKey(d.Tables), Now: req.AsOf})
+	evalCtx, sp := startSpan(ctx, "arbiter.evaluate", attribute.String("arbiter.language", pv.language))
+	r, err := pv.program.Eval(evalCtx, lang.Doc{Request: req.Input, Facts: loaded, Rules: tables, RulesKey: e.rulesKey(d.Tables), Now: req.AsOf})
+	endSpan(sp, err, nil)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
 			return nil, errorf(CodeEvaluationTimeout, err, "evaluation of %s did not finish in time", pv.decision)
@@ -251,6 +260,8 @@ func (e *Engine) commit(ctx context.Context, set *PolicySet, pv *policyVersion, 
 	// and meet only at the commits table's unique index.
 	storeLocks := append(locks[:len(locks):len(locks)], "idempotency|"+pv.decision+"|"+key)
 	var loaded map[string]any
+	ctx, sp := startSpan(ctx, "arbiter.commit", attribute.Int("arbiter.locks", len(locks)))
+	defer func() { endSpan(sp, err, nil) }()
 	for attempt := 0; ; attempt++ {
 		loaded, err = e.commitOnce(ctx, set, pv, req, lookups, tables, d, key, hash, locks, storeLocks)
 		// A commit stored under the key since this one looked (a replica without the key lock, or a

@@ -59,6 +59,9 @@ func (s *PolicySet) Decisions() []DecisionInfo {
 	return out
 }
 
+// HasDecision reports whether the set declares decision id.
+func (s *PolicySet) HasDecision(id string) bool { _, ok := s.decisions[id]; return ok }
+
 // Decision describes one decision; ok is false when it does not exist.
 func (s *PolicySet) Decision(id string) (DecisionInfo, bool) {
 	e, ok := s.decisions[id]

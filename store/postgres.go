@@ -34,7 +34,7 @@ type pgProvider struct {
 }
 
 // OpenPostgres connects a pool to url (lazily: an unreachable server shows up as ErrUnavailable on use)
-// with NUMERIC read as shopspring decimals.
+// with NUMERIC read as shopspring decimals, in pgx's exec query mode unless url sets default_query_exec_mode.
 func OpenPostgres(ctx context.Context, url string, c *Catalog) (*Postgres, error) {
 	return openPostgres(ctx, url, c, nil)
 }
@@ -44,6 +44,13 @@ func openPostgres(ctx context.Context, url string, c *Catalog, configure func(*p
 	if err != nil {
 		return nil, fmt.Errorf("facts: database url: %w", err)
 	}
+	if !strings.Contains(url, "default_query_exec_mode") {
+		// pgx's default caches named prepared statements per connection, which a pooler in transaction
+		// mode (PgBouncer's usual setup) breaks by handing each transaction another server connection.
+		// Exec mode needs no server-side state between round trips at the price of a parse per query.
+		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
+	}
+	cfg.ConnConfig.Tracer = otelTracer{}
 	if configure != nil {
 		configure(cfg)
 	}

@@ -50,13 +50,19 @@ func parse(fs *flag.FlagSet, args []string) error {
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := server.FromEnv()
+	cfg, err := server.FromEnv()
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
 	fs := newFlags("serve", stderr)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
 	fs.StringVar(&cfg.PolicyDir, "policies", cfg.PolicyDir, "folder holding policies/ and rules/ (empty: the embedded bundle); reloads read it again")
 	fs.StringVar(&cfg.FixturesDir, "fixtures", cfg.FixturesDir, "folder of fixture YAML for in-memory facts (empty: embedded fixtures)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if err := server.CheckAddr(cfg.Addr); err != nil {
+		return usageError{"--addr: " + err.Error()}
 	}
 	return server.Run(ctx, cfg, logger(stderr))
 }
@@ -208,7 +214,10 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		req.AsOf = t
 	}
-	cfg := server.FromEnv()
+	cfg, err := server.FromEnv()
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
 	cfg.PolicyDir = *dir
 	svc, err := server.Build(ctx, cfg, logger(io.Discard))
 	if err != nil {

@@ -14,6 +14,7 @@
 //	arbiter revisions                list published revisions
 //	arbiter new-version rules/D/T --valid-from T   add a version, closing the previous window
 //	arbiter keys create|list|revoke  manage API keys (DATABASE_URL, or a keys file)
+//	arbiter version                  print the version, commit and Go version (also --version)
 package main
 
 import (
@@ -27,6 +28,7 @@ import (
 	"syscall"
 
 	"arbiter/engine"
+	"arbiter/internal/buildinfo"
 )
 
 const usage = `usage: arbiter <command> [flags]
@@ -46,6 +48,7 @@ commands:
   revisions list published revisions
   new-version  copy the latest version of a rule table or decision with a new window, closing the previous one
   keys      create, list and revoke API keys (create --name N --scopes S; list; revoke ID)
+  version   print the version, commit and Go version (also --version)
 
 Run 'arbiter <command> -h' for a command's flags.
 `
@@ -67,7 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"serve": cmdServe, "eval": cmdEval, "test": cmdTest, "check": cmdCheck,
 		"migrate": cmdMigrate, "seed": cmdSeed, "impact": cmdImpact, "fmt": cmdFmt, "keys": cmdKeys,
 		"publish": cmdPublish, "rollback": cmdRollback, "export": cmdExport, "revisions": cmdRevisions,
-		"new-version": cmdNewVersion,
+		"new-version": cmdNewVersion, "version": cmdVersion, "--version": cmdVersion, "-version": cmdVersion,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
@@ -110,4 +113,12 @@ var errReported = errors.New("failed")
 
 func logger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+func cmdVersion(_ context.Context, args []string, stdout, _ io.Writer) error {
+	if len(args) > 0 {
+		return usageError{"version takes no arguments"}
+	}
+	fmt.Fprintln(stdout, buildinfo.Get())
+	return nil
 }

@@ -15,10 +15,12 @@ import (
 	"time"
 )
 
-// Target is one request to send; Bodies are used round-robin.
+// Target is one request to send; Bodies are used round-robin, and so are URLs (replicas) when set
+// instead of URL.
 type Target struct {
 	Method string
 	URL    string
+	URLs   []string
 	Bodies [][]byte
 }
 
@@ -70,11 +72,15 @@ func Run(ctx context.Context, client *http.Client, t Target, rate int, d time.Du
 			}
 		}
 		body := t.Bodies[i%len(t.Bodies)]
+		url := t.URL
+		if len(t.URLs) > 0 {
+			url = t.URLs[i%len(t.URLs)]
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			// Latency counts from when the request was due, not when it left: a late send is slowness too.
-			status, err := send(ctx, client, t.Method, t.URL, body)
+			status, err := send(ctx, client, t.Method, url, body)
 			lat := time.Since(due)
 			mu.Lock()
 			defer mu.Unlock()

@@ -13,8 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
-	"strconv"
-	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -26,96 +25,11 @@ import (
 	"arbiter/auth"
 	"arbiter/engine"
 	"arbiter/internal/reload"
+	"arbiter/internal/telemetry"
 	"arbiter/revision"
 	"arbiter/store"
 	"arbiter/store/decisionlog"
 )
-
-// Config is the service's configuration; FromEnv fills it from ARBITER_* variables.
-type Config struct {
-	Addr         string        // listen address
-	DatabaseURL  string        // empty: in-memory facts from fixtures
-	PolicyDir    string        // folder holding policies/ and rules/; empty: the embedded bundle
-	FixturesDir  string        // folder of fixture YAML for the in-memory store; empty: the policy tree's fixtures/
-	AdminToken   string        // bearer token for /v1/admin/*; empty disables them
-	EvalTimeout  time.Duration // deadline of one evaluation
-	MaxBodyBytes int64
-	LogQueue     int // decision-log queue length
-	// CommitClockSkew is how far a commit request's as_of may be from the clock (0: the engine's
-	// default); negative keeps the request's as_of, for test harnesses that replay pinned instants.
-	CommitClockSkew time.Duration
-	Clock           func() time.Time // nil: the system clock
-	MaxInFlight     int              // evaluations admitted at once; 0: api.DefaultMaxInFlight (4 per core)
-	// RevisionPoll is how often a replica checks for a newly published revision besides listening for
-	// its NOTIFY; default 10s.
-	RevisionPoll time.Duration
-	// Auth is "required", "open" or empty: with a database the service always authenticates; without
-	// one it is open to loopback clients unless Auth is "required" or KeysFile is set.
-	Auth     string
-	KeysFile string // API keys (SHA-256 digests) for the service without a database
-	JWT      auth.JWTConfig
-	// LogRetention deletes decision log records older than this (0 keeps them); with a database only.
-	LogRetention time.Duration
-	retentionErr error // a malformed ARBITER_LOG_RETENTION, reported by Build
-}
-
-// FromEnv reads the configuration from the environment, with defaults.
-func FromEnv() Config {
-	c := Config{
-		Addr:         getenv("ARBITER_ADDR", ":8080"),
-		DatabaseURL:  os.Getenv("DATABASE_URL"),
-		PolicyDir:    os.Getenv("ARBITER_POLICY_DIR"),
-		FixturesDir:  os.Getenv("ARBITER_FIXTURES_DIR"),
-		AdminToken:   os.Getenv("ARBITER_ADMIN_TOKEN"),
-		EvalTimeout:  2 * time.Second,
-		MaxBodyBytes: 1 << 20,
-		LogQueue:     10000,
-		Auth:         os.Getenv("ARBITER_AUTH"),
-		KeysFile:     os.Getenv("ARBITER_KEYS_FILE"),
-		JWT: auth.JWTConfig{JWKS: os.Getenv("ARBITER_JWT_JWKS"), Issuer: os.Getenv("ARBITER_JWT_ISSUER"),
-			Audience: os.Getenv("ARBITER_JWT_AUDIENCE"), ScopeClaim: os.Getenv("ARBITER_JWT_SCOPE_CLAIM")},
-	}
-	if d, err := time.ParseDuration(os.Getenv("ARBITER_EVAL_TIMEOUT")); err == nil && d > 0 {
-		c.EvalTimeout = d
-	}
-	if d, err := time.ParseDuration(os.Getenv("ARBITER_COMMIT_CLOCK_SKEW")); err == nil && d != 0 {
-		c.CommitClockSkew = d
-	}
-	if n, err := strconv.Atoi(os.Getenv("ARBITER_MAX_INFLIGHT")); err == nil && n > 0 {
-		c.MaxInFlight = n
-	}
-	if d, err := time.ParseDuration(os.Getenv("ARBITER_REVISION_POLL")); err == nil && d > 0 {
-		c.RevisionPoll = d
-	}
-	c.LogRetention, c.retentionErr = ParseRetention(os.Getenv("ARBITER_LOG_RETENTION"))
-	return c
-}
-
-// ParseRetention reads a retention such as "90d", "2160h" or "" (keep everything).
-func ParseRetention(s string) (time.Duration, error) {
-	if s == "" {
-		return 0, nil
-	}
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n <= 0 {
-			return 0, fmt.Errorf("ARBITER_LOG_RETENTION=%q: use a number of days such as 90d, or a duration such as 2160h", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("ARBITER_LOG_RETENTION=%q: use a number of days such as 90d, or a duration such as 2160h", s)
-	}
-	return d, nil
-}
-
-func getenv(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
 
 // Service is a built, not yet listening, arbiter service.
 type Service struct {
@@ -128,6 +42,7 @@ type Service struct {
 	// Revisions and Follower are set with a database: published revisions and this replica's follower.
 	Revisions *revision.Store
 	Follower  *revision.Follower
+	Fixtures  string // in-memory facts: "embedded" or "folder"; empty over PostgreSQL
 	closers   []func()
 }
 
@@ -166,12 +81,10 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := api.NewMetrics(reg)
+	registerBuildInfo(reg)
 
 	countDropped := func(n int) { metrics.LogDropped.Add(float64(n)) }
 	var ready func(context.Context) error
-	if cfg.retentionErr != nil {
-		return nil, cfg.retentionErr
-	}
 	switch cfg.Auth {
 	case "", "required", "open":
 	default:
@@ -195,6 +108,7 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 			return nil, fmt.Errorf("database: %w", err)
 		}
 		svc.Store, svc.Source, ready = pg, "postgres", pg.Ready
+		reg.MustRegister(newPoolCollector(pg.Pool()))
 		svc.closers = append(svc.closers, pg.Close)
 		authn.Keys = auth.NewPostgresKeys(pg.Pool())
 		svc.Log = decisionlog.NewPostgres(pg.Pool(), decisionlog.Options{QueueSize: cfg.LogQueue, OnDrop: countDropped, OnError: func(err error) {
@@ -217,12 +131,13 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 			svc.closers = append(svc.closers, func() { stop(); <-done })
 		}
 	} else {
-		fixtures := arbiter.Fixtures()
+		fixtures, from, where := arbiter.Fixtures(), "embedded", "the fixtures compiled into the binary"
 		switch {
 		case cfg.FixturesDir != "":
-			fixtures = os.DirFS(cfg.FixturesDir)
+			fixtures, from, where = os.DirFS(cfg.FixturesDir), "folder", cfg.FixturesDir
 		case cfg.PolicyDir != "":
-			fixtures = os.DirFS(filepath.Join(cfg.PolicyDir, "fixtures"))
+			dir := filepath.Join(cfg.PolicyDir, "fixtures")
+			fixtures, from, where = os.DirFS(dir), "folder", dir
 		}
 		rows, err := store.LoadRowsDir(cat, fixtures)
 		if err != nil {
@@ -232,7 +147,7 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		if err != nil {
 			return nil, fmt.Errorf("fixtures: %w", err)
 		}
-		svc.Store, svc.Source = mem, "memory"
+		svc.Store, svc.Source, svc.Fixtures = mem, "memory", from
 		svc.closers = append(svc.closers, mem.Close)
 		svc.Log = decisionlog.NewMemoryWith(10000, decisionlog.Options{QueueSize: cfg.LogQueue, OnDrop: countDropped})
 		if cfg.KeysFile != "" {
@@ -242,7 +157,7 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 			}
 			authn.Keys = keys
 		}
-		log.Warn("no DATABASE_URL: serving in-memory facts from fixtures/ (nothing is persisted)", "revision", set.Revision())
+		log.Warn(FixtureBanner, "fixtures", where, "revision", set.Revision())
 	}
 	switch {
 	case !authn.Required:
@@ -295,6 +210,7 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		MaxInFlight: cfg.MaxInFlight,
 		Samples:     sampleRequests(cfg),
 		Published:   published, Revisions: svc.Revisions, Store: svc.Store,
+		Fixtures: svc.Fixtures,
 	})
 	return svc, nil
 }
@@ -345,15 +261,42 @@ func (svc *Service) follow(ctx context.Context, pg *store.Postgres, cfg Config, 
 	svc.closers = append(svc.closers, func() { cancel(); <-done })
 }
 
+// FixtureBanner is logged when the service starts without DATABASE_URL, so that nobody mistakes
+// fixture data for production facts.
+const FixtureBanner = "!!! SERVING FIXTURE DATA: DATABASE_URL is not set; facts are test fixtures held in memory, " +
+	"commits and the decision log are lost on exit. Set DATABASE_URL to serve real facts. !!!"
+
 // defaultGCPercent trades a little memory for fewer collections: the live heap of a decision
 // server is small (compiled policies, fixtures, pools), and collections drove its tail latency.
 const defaultGCPercent = 400
 
-// Run serves until ctx ends or SIGINT/SIGTERM; SIGHUP reloads the policy set.
+// Run serves until ctx ends or SIGINT/SIGTERM; SIGHUP reloads the policy set. On the signal /readyz
+// fails for cfg.Drain (cut short by a second signal) while requests are still served, then in-flight
+// requests finish and it returns.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(defaultGCPercent)
+	if err := CheckAddr(cfg.Addr); err != nil {
+		return fmt.Errorf("listen address: %w", err)
 	}
+	mp := chooseMemoryPolicy(os.Getenv, "/sys/fs/cgroup")
+	if mp.Limit > 0 {
+		debug.SetMemoryLimit(mp.Limit)
+	}
+	if mp.GCPercent > 0 {
+		debug.SetGCPercent(mp.GCPercent)
+	}
+	log.Info("memory", "policy", mp.Reason, "gomemlimit", debug.SetMemoryLimit(-1), "gogc", gcPercent())
+	tracing, stopTracing, err := telemetry.Setup(ctx)
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer func() {
+		flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(flush); err != nil {
+			log.Warn("trace export at exit", "err", err)
+		}
+	}()
+	log.Info("tracing", "otlp", tracing)
 	svc, err := Build(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -363,7 +306,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{Handler: svc.Handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	var draining atomic.Bool
+	srv := &http.Server{Handler: drainable(svc.Handler, &draining), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	hup := make(chan os.Signal, 1)
@@ -387,6 +331,20 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	case <-ctx.Done():
 	}
+	draining.Store(true)
+	srv.SetKeepAlivesEnabled(false)
+	// A second signal cuts the drain short (an operator who means "now").
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
+	log.Info("draining: /readyz fails, requests are still served", "for", cfg.Drain.String())
+	select {
+	case <-time.After(cfg.Drain):
+	case <-again:
+		log.Info("second signal: drain cut short")
+	case err := <-errc:
+		return err
+	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -394,4 +352,25 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	log.Info("arbiter stopped")
 	return nil
+}
+
+// drainable answers /readyz with 503 once draining is set, so load balancers stop sending new
+// requests before the listener closes.
+func drainable(next http.Handler, draining *atomic.Bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() && r.URL.Path == "/readyz" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"status":"draining"}` + "\n"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// gcPercent reads the current GOGC without changing it.
+func gcPercent() int {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	return p
 }

@@ -220,6 +220,32 @@ type Process struct {
 	// URL carries an all-scopes key when the process serves a database; BaseURL carries none.
 	URL, BaseURL string
 	cmd          *exec.Cmd
+	exited       chan struct{}
+	logs         *syncBuffer
+}
+
+// Exited is closed when the process has exited.
+func (p *Process) Exited() <-chan struct{} { return p.exited }
+
+// Logs returns what the process wrote to stdout and stderr so far.
+func (p *Process) Logs() string { return p.logs.String() }
+
+// syncBuffer is a bytes.Buffer safe for the process's writers and a test's reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 var (
@@ -242,7 +268,7 @@ func (p *Process) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig)
 const raceInFlight = 1000
 
 // StartProcessEnv runs `arbiter serve` with extra KEY=VALUE environment variables
-// (an empty DATABASE_URL serves the in-memory default).
+// (an empty DATABASE_URL serves the in-memory default; ARBITER_DRAIN is 0 unless env sets it).
 func StartProcessEnv(t testing.TB, env ...string) *Process {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -268,24 +294,25 @@ func StartProcessEnv(t testing.TB, env ...string) *Process {
 	ln.Close()
 	cmd := exec.Command(binPath, "serve", "--addr", addr)
 	// Like Start, commits keep each request's as_of so tests pin the instant of the act.
-	cmd.Env = append(append(os.Environ(), "DATABASE_URL=", "ARBITER_POLICY_DIR=", "ARBITER_COMMIT_CLOCK_SKEW=-1s", "ARBITER_MAX_INFLIGHT="+strconv.Itoa(raceInFlight)), env...)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.Env = append(append(os.Environ(), "DATABASE_URL=", "ARBITER_POLICY_DIR=", "ARBITER_DRAIN=0",
+		"ARBITER_COMMIT_CLOCK_SKEW=-1s", "ARBITER_MAX_INFLIGHT="+strconv.Itoa(raceInFlight)), env...)
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start arbiter: %v", err)
 	}
-	p := &Process{URL: "http://" + addr, BaseURL: "http://" + addr, cmd: cmd}
+	p := &Process{URL: "http://" + addr, BaseURL: "http://" + addr, cmd: cmd, exited: make(chan struct{}), logs: logs}
+	go func() { _ = cmd.Wait(); close(p.exited) }()
 	if db := lastEnv(cmd.Env, "DATABASE_URL"); db != "" {
 		p.URL = withKey(p.BaseURL, CreateKey(t, db, "testserver", AllScopes...))
 	}
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-p.exited:
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
+			<-p.exited
 		}
 	})
 	deadline := time.Now().Add(30 * time.Second)
@@ -297,7 +324,11 @@ func StartProcessEnv(t testing.TB, env ...string) *Process {
 				return p
 			}
 		}
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-p.exited:
+			t.Fatalf("arbiter process exited before it was ready:\n%s", logs.String())
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 	t.Fatalf("arbiter process did not become ready:\n%s", logs.String())
 	return nil

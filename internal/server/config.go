@@ -1,0 +1,188 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"arbiter/auth"
+	"arbiter/internal/telemetry"
+)
+
+// Config is the service's configuration; FromEnv fills it from ARBITER_* variables.
+type Config struct {
+	Addr         string        // listen address
+	DatabaseURL  string        // empty: in-memory facts from fixtures
+	PolicyDir    string        // folder holding policies/ and rules/; empty: the embedded bundle
+	FixturesDir  string        // folder of fixture YAML for the in-memory store; empty: the policy tree's fixtures/
+	AdminToken   string        // bearer token for /v1/admin/*; empty disables them
+	EvalTimeout  time.Duration // deadline of one evaluation
+	MaxBodyBytes int64
+	LogQueue     int           // decision-log queue length
+	Drain        time.Duration // after SIGTERM, how long /readyz fails before the listener closes
+	// CommitClockSkew is how far a commit request's as_of may be from the clock (0: the engine's
+	// default); negative keeps the request's as_of, for test harnesses that replay pinned instants.
+	CommitClockSkew time.Duration
+	Clock           func() time.Time // nil: the system clock
+	MaxInFlight     int              // evaluations admitted at once; 0: api.DefaultMaxInFlight (4 per core)
+	// RevisionPoll is how often a replica checks for a newly published revision besides listening for
+	// its NOTIFY; default 10s.
+	RevisionPoll time.Duration
+	// Auth is "required", "open" or empty: with a database the service always authenticates; without
+	// one it is open to loopback clients unless Auth is "required" or KeysFile is set.
+	Auth     string
+	KeysFile string // API keys (SHA-256 digests) for the service without a database
+	JWT      auth.JWTConfig
+	// LogRetention deletes decision log records older than this (0 keeps them); with a database only.
+	LogRetention time.Duration
+}
+
+// Variables of the environment FromEnv reads (deploy/ is checked against this list).
+var Variables = append([]string{
+	"ARBITER_ADDR", "DATABASE_URL", "ARBITER_POLICY_DIR", "ARBITER_FIXTURES_DIR", "ARBITER_ADMIN_TOKEN",
+	"ARBITER_EVAL_TIMEOUT", "ARBITER_DRAIN", "GOGC", "GOMEMLIMIT",
+	"ARBITER_COMMIT_CLOCK_SKEW", "ARBITER_MAX_INFLIGHT", "ARBITER_REVISION_POLL", "ARBITER_LOG_RETENTION",
+	"ARBITER_AUTH", "ARBITER_KEYS_FILE", "ARBITER_JWT_JWKS", "ARBITER_JWT_ISSUER", "ARBITER_JWT_AUDIENCE", "ARBITER_JWT_SCOPE_CLAIM",
+}, telemetry.Variables...)
+
+// DefaultDrain is how long /readyz fails after SIGTERM when ARBITER_DRAIN is unset: long enough for a
+// load balancer probing every few seconds to take the replica out before its listener closes.
+const DefaultDrain = 5 * time.Second
+
+// FromEnv reads the configuration from the environment, with defaults; a malformed value is an
+// error naming its variable.
+func FromEnv() (Config, error) {
+	c := Config{
+		Addr:         getenv("ARBITER_ADDR", ":8080"),
+		DatabaseURL:  os.Getenv("DATABASE_URL"),
+		PolicyDir:    os.Getenv("ARBITER_POLICY_DIR"),
+		FixturesDir:  os.Getenv("ARBITER_FIXTURES_DIR"),
+		AdminToken:   os.Getenv("ARBITER_ADMIN_TOKEN"),
+		EvalTimeout:  2 * time.Second,
+		MaxBodyBytes: 1 << 20,
+		LogQueue:     10000,
+		Drain:        DefaultDrain,
+		Auth:         os.Getenv("ARBITER_AUTH"),
+		KeysFile:     os.Getenv("ARBITER_KEYS_FILE"),
+		JWT: auth.JWTConfig{JWKS: os.Getenv("ARBITER_JWT_JWKS"), Issuer: os.Getenv("ARBITER_JWT_ISSUER"),
+			Audience: os.Getenv("ARBITER_JWT_AUDIENCE"), ScopeClaim: os.Getenv("ARBITER_JWT_SCOPE_CLAIM")},
+	}
+	var errs []error
+	if err := CheckAddr(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("ARBITER_ADDR: %w", err))
+	}
+	if c.DatabaseURL != "" {
+		if _, err := pgx.ParseConfig(c.DatabaseURL); err != nil {
+			errs = append(errs, fmt.Errorf("DATABASE_URL: %w", err))
+		}
+	}
+	if v := os.Getenv("ARBITER_EVAL_TIMEOUT"); v != "" {
+		d, err := duration(v)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("ARBITER_EVAL_TIMEOUT: %w", err))
+		case d <= 0:
+			errs = append(errs, fmt.Errorf("ARBITER_EVAL_TIMEOUT: %q is not positive", v))
+		default:
+			c.EvalTimeout = d
+		}
+	}
+	if v := os.Getenv("ARBITER_DRAIN"); v != "" {
+		d, err := duration(v)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("ARBITER_DRAIN: %w", err))
+		case d < 0:
+			errs = append(errs, fmt.Errorf("ARBITER_DRAIN: %q is negative", v))
+		default:
+			c.Drain = d
+		}
+	}
+	if v := os.Getenv("ARBITER_COMMIT_CLOCK_SKEW"); v != "" {
+		if d, err := duration(v); err != nil {
+			errs = append(errs, fmt.Errorf("ARBITER_COMMIT_CLOCK_SKEW: %w", err))
+		} else {
+			c.CommitClockSkew = d
+		}
+	}
+	if v := os.Getenv("ARBITER_MAX_INFLIGHT"); v != "" {
+		if n, err := strconv.Atoi(v); err != nil || n <= 0 {
+			errs = append(errs, fmt.Errorf("ARBITER_MAX_INFLIGHT: %q is not a positive whole number", v))
+		} else {
+			c.MaxInFlight = n
+		}
+	}
+	if v := os.Getenv("ARBITER_REVISION_POLL"); v != "" {
+		if d, err := duration(v); err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("ARBITER_REVISION_POLL: %q is not a positive duration such as 10s", v))
+		} else {
+			c.RevisionPoll = d
+		}
+	}
+	switch c.Auth {
+	case "", "required", "open":
+	default:
+		errs = append(errs, fmt.Errorf("ARBITER_AUTH: %q is neither required nor open", c.Auth))
+	}
+	var err error
+	if c.LogRetention, err = ParseRetention(os.Getenv("ARBITER_LOG_RETENTION")); err != nil {
+		errs = append(errs, err)
+	}
+	return c, errors.Join(errs...)
+}
+
+// ParseRetention reads a retention such as "90d", "2160h" or "" (keep everything).
+func ParseRetention(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("ARBITER_LOG_RETENTION=%q: use a number of days such as 90d, or a duration such as 2160h", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("ARBITER_LOG_RETENTION=%q: use a number of days such as 90d, or a duration such as 2160h", s)
+	}
+	return d, nil
+}
+
+// duration parses a Go duration, saying so when the unit is missing ("500" rather than "500ms").
+func duration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		if _, nerr := strconv.ParseFloat(v, 64); nerr == nil && v != "0" {
+			return 0, fmt.Errorf("%q has no unit (write it as 500ms, 2s, 1m)", v)
+		}
+		return 0, fmt.Errorf("%q is not a duration such as 500ms or 2s", v)
+	}
+	return d, nil
+}
+
+// CheckAddr reports whether addr is a listen address host:port with a numeric port (host may be empty).
+func CheckAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port: %w", addr, err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q has no port number 0-65535", addr)
+	}
+	return nil
+}
+
+func getenv(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
