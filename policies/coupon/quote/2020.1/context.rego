@@ -41,7 +41,7 @@ raw_lines := [object.union(object.union(line_defaults, l), {"order_id": o.id}) |
 ]
 
 # Line ids repeated in the cart get their position appended, so that every line is evaluated.
-repeated := {l.id | some i, l in raw_lines; some j, m in raw_lines; i != j; l.id == m.id}
+repeated := {id | some id, same in coll.group_by(raw_lines, "id"); count(same) > 1}
 
 lines := [line |
 	some i, l in raw_lines
