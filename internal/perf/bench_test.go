@@ -21,7 +21,7 @@ func BenchmarkScale(b *testing.B) {
 			benchDecide(b, Wallet(1), Quote(n))
 		})
 		b.Run(fmt.Sprintf("candidates/coupons=%d", n), func(b *testing.B) {
-			benchDecide(b, merge(Payment(10), Wallet(n)), Candidates())
+			benchDecide(b, merge(Payment(10), Wallet(n)), Candidates(false))
 		})
 	}
 }

@@ -168,7 +168,8 @@ func Quote(n int) engine.Request {
 	return engine.Request{Decision: "coupon.quote", AsOf: AsOf, Input: map[string]any{"account_id": Payer, "coupon_id": "GK00000", "cart": Cart(n)}}
 }
 
-// Candidates is the coupon.candidates request of Payer on the generated payment, rejections explained.
-func Candidates() engine.Request {
-	return engine.Request{Decision: "coupon.candidates", AsOf: AsOf, Input: map[string]any{"account_id": Payer, "payment_id": PaymentID, "include_rejected": true}}
+// Candidates is the coupon.candidates request of Payer on the generated payment; includeRejected
+// asks for the reasons of every coupon that does not apply.
+func Candidates(includeRejected bool) engine.Request {
+	return engine.Request{Decision: "coupon.candidates", AsOf: AsOf, Input: map[string]any{"account_id": Payer, "payment_id": PaymentID, "include_rejected": includeRejected}}
 }

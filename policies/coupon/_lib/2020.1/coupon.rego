@@ -173,10 +173,16 @@ in_scope_ids(c) := {l.id | some l in coll.where_in(issuer_lines, "product_id", c
 	issuer_lines := object.get(lines_by_merchant, c.issuer_merchant_id, [])
 }
 
-covered_modes(c) := {m | some m in c.billing_modes} | {m | some m, target in settings.billing_mode_aliases; target in c.billing_modes}
+# The helpers below take the one coupon field they read, so that coupons with equal fields share
+# one evaluation.
+covered_modes(c) := modes_covered(c.billing_modes)
+
+modes_covered(modes) := {m | some m in modes} | {m | some m, target in settings.billing_mode_aliases; target in modes}
 
 # conflicting_discounts are the line discounts this coupon cannot be combined with (COUPON-13, AMB-05).
-conflicting_discounts(c) := {d | some d in settings.universal_exclusive_discounts} | {d | some d, flag in discount_flags; flag in c.flags}
+conflicting_discounts(c) := discounts_conflicting(c.flags)
+
+discounts_conflicting(flags) := {d | some d in settings.universal_exclusive_discounts} | {d | some d, flag in discount_flags; flag in flags}
 
 changed_after_claim(c, l) if {
 	present(l.product_category_changed_at)
@@ -223,7 +229,7 @@ rejected_ids(rejections) := union({ids | some _, ids in rejections})
 
 # line_findings lists, per failing line, the rule it fails.
 line_findings(c, scope) := (((((((nm | out) | cat) | never) | mode) | disc) | special) | region) | excluded if {
-	r := line_rejections(c, scope)
+	r := line_rejections(object.filter(c, scope_fields), scope)
 	nm := grouped("COUPON-11", "NON_MARKETPLACE_LINE", non_marketplace)
 	out := grouped("COUPON-05", "PRODUCT_NOT_IN_SCOPE", marketplace - scope)
 	cat := {finding("COUPON-06", category_code(c, line_by_id[id]), id) | some id in r.category}
@@ -315,7 +321,9 @@ activation_ok(c) := true if {
 	c.id in activated_ids
 } else := false
 
-accepted_order_types(c) := {t | some t in c.order_types} | {t | some t, target in settings.order_type_aliases; target in c.order_types}
+accepted_order_types(c) := order_types_accepted(c.order_types)
+
+order_types_accepted(types) := {t | some t in types} | {t | some t, target in settings.order_type_aliases; target in types}
 
 # A line whose order is unknown has no order type, which no coupon accepts.
 orders_fit(c, scope) if {
@@ -410,7 +418,7 @@ full_verdict(c) := {
 # findings lists every failing rule of coupon id, for its reasons.
 findings(id) := {"blocking": blocking, "notes": lf - line_blocking} if {
 	c := coupon_by_id[id]
-	scope := in_scope_ids(c)
+	scope := in_scope_ids(object.filter(c, scope_fields))
 	lf := line_findings(c, scope)
 	eligible := full_results[id].eligible_line_ids
 
