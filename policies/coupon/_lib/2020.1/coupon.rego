@@ -384,8 +384,10 @@ payment_discount_conflict_value(sig) := true if {
 } else := false
 
 # results holds a verdict for every coupon of the context; a coupon that cannot be used whatever
-# the lines is not checked line by line (reasons(id) still explains it in full).
-results[id] := verdict(c) if some id, c in coupon_by_id
+# the lines is not checked line by line (reasons(id) still explains it in full). It is one object
+# comprehension rather than a rule per key: OPA checks each key of a partial rule against every key
+# before it, which made a wallet quadratic.
+results := {id: verdict(c) | some id, c in coupon_by_id}
 
 verdict(c) := {"coupon_id": c.id, "applicable": false, "eligible_line_ids": [], "eligible_base": "0.00", "deduction": "0.00"} if {
 	not c.issuer_merchant_id in payment_merchants
