@@ -15,10 +15,10 @@ import (
 func BenchmarkScale(b *testing.B) {
 	for _, n := range []int{10, 100, 1000, 5000} {
 		b.Run(fmt.Sprintf("applicability/lines=%d", n), func(b *testing.B) {
-			benchDecide(b, merge(Payment(n), Wallet(1)), Applicability())
+			benchDecide(b, merge(Payment(n), Broad()), Applicability())
 		})
 		b.Run(fmt.Sprintf("quote/lines=%d", n), func(b *testing.B) {
-			benchDecide(b, Wallet(1), Quote(n))
+			benchDecide(b, Broad(), Quote(n))
 		})
 		b.Run(fmt.Sprintf("candidates/coupons=%d", n), func(b *testing.B) {
 			benchDecide(b, merge(Payment(10), Wallet(n)), Candidates(false))

@@ -40,9 +40,9 @@ func Engine(ctx context.Context, rows store.Rows, opts ...engine.Option) (*engin
 	return engine.New(set, mem, opts...), nil
 }
 
-// Line is the i-th generated payment line: five merchants, fifty products, a distinct sku each,
-// a few on-demand, discounted, special-price or other-region lines, so that every line rule is
-// exercised, in ten orders.
+// Line is the i-th generated payment line: mostly merchant GM0 (four lines in five), fifty
+// products, a distinct sku each, a few on-demand, discounted, special-price or other-region lines,
+// so that every line rule is exercised, in ten orders.
 func Line(i int) map[string]any {
 	mode := "monthly"
 	switch i % 17 {
@@ -64,7 +64,7 @@ func Line(i int) map[string]any {
 		"order_id":              fmt.Sprintf("GO%02d", i%10),
 		"product_id":            fmt.Sprintf("GP%02d", i%50),
 		"sku_id":                fmt.Sprintf("GS%05d", i),
-		"merchant_id":           fmt.Sprintf("GM%d", i%5),
+		"merchant_id":           merchant(i),
 		"product_category":      "general",
 		"special_price_package": i%23 == 9,
 		"billing_mode":          mode,
@@ -74,6 +74,13 @@ func Line(i int) map[string]any {
 		"is_marketplace_line":   i%29 != 4,
 		"applied_discounts":     discounts,
 	}
+}
+
+func merchant(i int) string {
+	if i%5 == 4 {
+		return fmt.Sprintf("GM%d", 1+i/5%4)
+	}
+	return "GM0"
 }
 
 // Payment is the rows of payment PaymentID with n lines (Line(0) … Line(n-1)) in ten orders.
@@ -133,6 +140,19 @@ func Coupon(i int) map[string]any {
 	}
 }
 
+// Broad is the rows of coupon GKALL of Payer: issued by GM0 for all fifty products, monthly and
+// yearly, no threshold, so that most of GM0's lines are eligible and share its deduction.
+func Broad() store.Rows {
+	c := Coupon(0)
+	products := make([]any, 0, 50)
+	for p := 0; p < 50; p++ {
+		products = append(products, fmt.Sprintf("GP%02d", p))
+	}
+	c["id"], c["applicable_product_ids"], c["billing_modes"] = "GKALL", products, []any{"monthly", "yearly"}
+	c["regions"], c["threshold_amount"], c["face_value"] = []any{}, "0.00", "500.00"
+	return store.Rows{"coupons": {c}}
+}
+
 // Wallet is n generated coupons (Coupon(0) … Coupon(n-1)) in Payer's wallet.
 func Wallet(n int) store.Rows {
 	rows := store.Rows{}
@@ -158,14 +178,14 @@ func Cart(n int) map[string]any {
 	return map[string]any{"orders": orders}
 }
 
-// Applicability is the coupon.applicability request for coupon Coupon(0) on the generated payment.
+// Applicability is the coupon.applicability request for coupon GKALL (Broad) on the generated payment.
 func Applicability() engine.Request {
-	return engine.Request{Decision: "coupon.applicability", AsOf: AsOf, Input: map[string]any{"coupon_id": "GK00000", "payment_id": PaymentID}}
+	return engine.Request{Decision: "coupon.applicability", AsOf: AsOf, Input: map[string]any{"coupon_id": "GKALL", "payment_id": PaymentID}}
 }
 
-// Quote is the coupon.quote request for coupon Coupon(0) on a generated cart of n lines.
+// Quote is the coupon.quote request for coupon GKALL (Broad) on a generated cart of n lines.
 func Quote(n int) engine.Request {
-	return engine.Request{Decision: "coupon.quote", AsOf: AsOf, Input: map[string]any{"account_id": Payer, "coupon_id": "GK00000", "cart": Cart(n)}}
+	return engine.Request{Decision: "coupon.quote", AsOf: AsOf, Input: map[string]any{"account_id": Payer, "coupon_id": "GKALL", "cart": Cart(n)}}
 }
 
 // Candidates is the coupon.candidates request of Payer on the generated payment; includeRejected

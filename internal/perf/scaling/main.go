@@ -53,10 +53,10 @@ func main() {
 
 	all := []series{
 		{name: "coupon.applicability", axis: "payment lines", color: "#1f77b4",
-			rows: func(n int) store.Rows { return merge(perf.Payment(n), perf.Wallet(1)) },
+			rows: func(n int) store.Rows { return merge(perf.Payment(n), perf.Broad()) },
 			req:  func(int) engine.Request { return perf.Applicability() }},
 		{name: "coupon.quote", axis: "cart lines", color: "#2ca02c",
-			rows: func(int) store.Rows { return perf.Wallet(1) },
+			rows: func(int) store.Rows { return perf.Broad() },
 			req:  perf.Quote},
 		{name: "coupon.candidates", axis: "wallet coupons (10 lines)", color: "#d62728",
 			rows: func(n int) store.Rows { return merge(perf.Payment(10), perf.Wallet(n)) },
