@@ -4,6 +4,8 @@
 //
 //	go run ./internal/perf/scaling -csv docs/scaling.csv -svg docs/scaling.svg
 //
+// -replot redraws the SVG from the CSV without measuring.
+//
 // Each point is the median over repeated decisions of the process's CPU time per decision (user and
 // system: evaluation, garbage collection), which depends much less than wall time on what else the
 // machine runs; the wall time and allocations are in the CSV too.
@@ -11,6 +13,7 @@ package main
 
 import (
 	"context"
+	encodingcsv "encoding/csv"
 	"flag"
 	"fmt"
 	"log"
@@ -49,7 +52,16 @@ func main() {
 	svgPath := flag.String("svg", "docs/scaling.svg", "where to write the plot")
 	sizes := flag.String("sizes", "10,20,50,100,200,500,1000,2000,5000", "input sizes")
 	budget := flag.Duration("budget", 300*time.Millisecond, "measuring time per point (at least 3 decisions)")
+	replot := flag.Bool("replot", false, "only redraw the plot from the figures already in -csv")
+	beforePath := flag.String("before", "", "figures of an earlier version (a CSV this command wrote) to draw beside, dotted")
 	flag.Parse()
+	var before []point
+	if *beforePath != "" {
+		var err error
+		if before, err = readCSV(*beforePath); err != nil {
+			log.Fatal(err)
+		}
+	}
 
 	all := []series{
 		{name: "coupon.applicability", axis: "payment lines", color: "#1f77b4",
@@ -64,6 +76,16 @@ func main() {
 		{name: "coupon.candidates include_rejected", axis: "wallet coupons (10 lines)", color: "#ff7f0e",
 			rows: func(n int) store.Rows { return merge(perf.Payment(10), perf.Wallet(n)) },
 			req:  func(int) engine.Request { return perf.Candidates(true) }},
+	}
+	if *replot {
+		points, err := readCSV(*csvPath)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := os.WriteFile(*svgPath, []byte(svg(all, points, before)), 0o644); err != nil {
+			log.Fatal(err)
+		}
+		return
 	}
 	var ns []int
 	for _, s := range strings.Split(*sizes, ",") {
@@ -89,7 +111,7 @@ func main() {
 	if err := os.WriteFile(*csvPath, []byte(csv(points)), 0o644); err != nil {
 		log.Fatal(err)
 	}
-	if err := os.WriteFile(*svgPath, []byte(svg(all, points)), 0o644); err != nil {
+	if err := os.WriteFile(*svgPath, []byte(svg(all, points, before)), 0o644); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -160,17 +182,48 @@ func csv(points []point) string {
 	return b.String()
 }
 
+// readCSV reads the figures csv wrote.
+func readCSV(path string) ([]point, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rows, err := encodingcsv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var points []point
+	for i, r := range rows {
+		if i == 0 {
+			continue
+		}
+		if len(r) != 6 {
+			return nil, fmt.Errorf("%s: line %d has %d fields, want 6", path, i+1, len(r))
+		}
+		p := point{series: r[0], err: r[5]}
+		var cpu, wall int64
+		if _, err := fmt.Sscan(r[1]+" "+r[2]+" "+r[3]+" "+r[4], &p.size, &cpu, &wall, &p.allocs); err != nil {
+			return nil, fmt.Errorf("%s: line %d: %w", path, i+1, err)
+		}
+		p.cpu, p.wall = time.Duration(cpu)*time.Microsecond, time.Duration(wall)*time.Microsecond
+		points = append(points, p)
+	}
+	return points, nil
+}
+
 // svg draws CPU time per decision against input size on log-log axes, with a dashed line of slope 1
-// (linear growth) through each series' first point for reference.
-func svg(all []series, points []point) string {
+// (linear growth) through each series' first point for reference, and the before points dotted
+// with hollow markers.
+func svg(all []series, points, before []point) string {
 	const (
-		w, h                     = 760, 480
-		left, right, top, bottom = 80, 230, 30, 60
+		w, h                     = 860, 480
+		left, right, top, bottom = 80, 300, 30, 60
 	)
 	pw, ph := float64(w-left-right), float64(h-top-bottom)
 	minX, maxX := math.Inf(1), math.Inf(-1)
 	minY, maxY := math.Inf(1), math.Inf(-1)
-	for _, p := range points {
+	for _, p := range append(append([]point{}, points...), before...) {
 		if p.err != "" {
 			continue
 		}
@@ -202,6 +255,22 @@ func svg(all []series, points []point) string {
 	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.0f" height="%.0f" fill="none" stroke="#333"/>`+"\n", left, top, pw, ph)
 	fmt.Fprintf(&b, `<text x="%.0f" y="%d" text-anchor="middle">input size: payment or cart lines, wallet coupons (log scale)</text>`+"\n", float64(left)+pw/2, h-18)
 	fmt.Fprintf(&b, `<text transform="translate(18 %.0f) rotate(-90)" text-anchor="middle">CPU time per decision (log scale)</text>`+"\n", float64(top)+ph/2)
+	for _, s := range all {
+		var pts []string
+		for _, p := range before {
+			if p.series == s.name && p.err == "" {
+				pts = append(pts, fmt.Sprintf("%.1f,%.1f", px(math.Log10(float64(p.size))), py(math.Log10(float64(p.cpu.Microseconds()+1)))))
+			}
+		}
+		if len(pts) > 0 {
+			fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="1.5" stroke-dasharray="1 3"/>`+"\n", strings.Join(pts, " "), s.color)
+			for _, xy := range pts {
+				var x, y float64
+				fmt.Sscanf(xy, "%f,%f", &x, &y)
+				fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3" fill="white" stroke="%s"/>`+"\n", x, y, s.color)
+			}
+		}
+	}
 	for i, s := range all {
 		var pts []string
 		var first *point
@@ -236,6 +305,12 @@ func svg(all []series, points []point) string {
 	ly := top + 10 + len(all)*34
 	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#333" stroke-dasharray="4 4"/>`+"\n", w-right+12, ly, w-right+36, ly)
 	fmt.Fprintf(&b, `<text x="%d" y="%d">linear growth</text>`+"\n", w-right+42, ly+4)
+	if len(before) > 0 {
+		ly += 20
+		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#333" stroke-dasharray="1 3"/>`+"\n", w-right+12, ly, w-right+36, ly)
+		fmt.Fprintf(&b, `<circle cx="%d" cy="%d" r="3" fill="white" stroke="#333"/>`+"\n", w-right+24, ly)
+		fmt.Fprintf(&b, `<text x="%d" y="%d">before (dotted, hollow)</text>`+"\n", w-right+42, ly+4)
+	}
 	b.WriteString("</svg>\n")
 	return b.String()
 }
