@@ -6,7 +6,7 @@ LDFLAGS ?= -X arbiter/internal/buildinfo.Commit=$(COMMIT)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export TEST_DATABASE_URL
 
-.PHONY: run build test policy-test check bench load fleet-load lint fmt
+.PHONY: run build test policy-test check bench scaling load fleet-load lint fmt
 
 run: ## serve on the embedded default (in-memory facts from fixtures/) at $(ADDR)
 	$(GO) run ./cmd/arbiter serve --addr $(ADDR)
@@ -28,6 +28,9 @@ test: ## every test: Go unit and integration tests against PostgreSQL, plus ever
 
 bench: ## benchmarks (in-process); see README for the HTTP load test
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./engine/... ./internal/server/ ./api/
+
+scaling: ## cost of the checkout decisions against lines and wallet size: docs/scaling.csv and docs/scaling.svg
+	$(GO) run ./internal/perf/scaling -csv docs/scaling.csv -svg docs/scaling.svg
 
 load: ## fixed-rate HTTP load test against PostgreSQL facts (needs the test database)
 	$(GO) test -count=1 -run TestLoad -v ./internal/loadtest/ -args -load $(LOAD_ARGS)

@@ -53,55 +53,96 @@ func Decode(data []byte, root string) (any, error) {
 
 // Canonical converts decoded JSON or YAML values in place (json.Number becomes int64 or float64) and
 // checks the budgets: nesting depth, number length and range, and text PostgreSQL can store.
+//
+// Only values whose representation changes are written back, so a document already in the value
+// model is left untouched and can be read concurrently (a decision log encodes the request input
+// while the caller may decide it again).
 func Canonical(v any, root string) (any, error) {
-	return canonical(v, root, 0)
+	n, _, err := canonical(v, 0)
+	if err != nil {
+		return nil, err.resolve(root)
+	}
+	return n, nil
 }
 
-func canonical(v any, path string, depth int) (any, error) {
+// pathError is an Error whose path is assembled on the way up, only when there is an error.
+type pathError struct {
+	steps   []string // innermost first: ".key" or "[i]"
+	message string
+}
+
+func (e *pathError) at(step string) *pathError {
+	e.steps = append(e.steps, step)
+	return e
+}
+
+func (e *pathError) resolve(root string) *Error {
+	var b strings.Builder
+	b.WriteString(root)
+	for i := len(e.steps) - 1; i >= 0; i-- {
+		s := e.steps[i]
+		if b.Len() == 0 && strings.HasPrefix(s, ".") {
+			s = s[1:]
+		}
+		b.WriteString(s)
+	}
+	return &Error{Path: b.String(), Message: e.message}
+}
+
+// canonical returns v in the value model and whether it differs from v.
+func canonical(v any, depth int) (any, bool, *pathError) {
 	if depth > MaxDepth {
-		return nil, &Error{Path: path, Message: fmt.Sprintf("nests deeper than %d levels", MaxDepth)}
+		return nil, false, &pathError{message: fmt.Sprintf("nests deeper than %d levels", MaxDepth)}
 	}
 	switch t := v.(type) {
 	case map[string]any:
 		for k, c := range t {
 			if err := checkText(k); err != nil {
-				return nil, &Error{Path: path, Message: "a key " + err.Error()}
+				return nil, false, &pathError{message: "a key " + err.Error()}
 			}
-			n, err := canonical(c, join(path, k), depth+1)
+			n, changed, err := canonical(c, depth+1)
 			if err != nil {
-				return nil, err
+				return nil, false, err.at("." + k)
 			}
-			t[k] = n
+			if changed {
+				t[k] = n
+			}
 		}
-		return t, nil
+		return t, false, nil
 	case []any:
 		for i, c := range t {
-			n, err := canonical(c, fmt.Sprintf("%s[%d]", path, i), depth+1)
+			n, changed, err := canonical(c, depth+1)
 			if err != nil {
-				return nil, err
+				return nil, false, err.at(fmt.Sprintf("[%d]", i))
 			}
-			t[i] = n
+			if changed {
+				t[i] = n
+			}
 		}
-		return t, nil
+		return t, false, nil
 	case json.Number:
-		return Number(string(t), path)
+		n, err := Number(string(t), "")
+		if err != nil {
+			return nil, false, &pathError{message: err.(*Error).Message}
+		}
+		return n, true, nil
 	case string:
 		if err := checkText(t); err != nil {
-			return nil, &Error{Path: path, Message: err.Error()}
+			return nil, false, &pathError{message: err.Error()}
 		}
-		return t, nil
+		return t, false, nil
 	case float64:
 		if math.IsInf(t, 0) || math.IsNaN(t) {
-			return nil, &Error{Path: path, Message: "is not a finite number"}
+			return nil, false, &pathError{message: "is not a finite number"}
 		}
 		if t == math.Trunc(t) && math.Abs(t) < 1<<53 {
-			return int64(t), nil
+			return int64(t), true, nil
 		}
-		return t, nil
+		return t, false, nil
 	case int:
-		return int64(t), nil
+		return int64(t), true, nil
 	}
-	return v, nil
+	return v, false, nil
 }
 
 // Number reads the text of a number: int64 when whole and in range, else a finite float64.
@@ -131,11 +172,4 @@ func checkText(s string) error {
 		return errors.New("is not valid UTF-8")
 	}
 	return nil
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
 }

@@ -27,9 +27,42 @@ var (
 	collection = types.NewAny(types.NewArray(nil, operand), types.NewSet(operand))
 )
 
-// Options returns the rego options that register the dec.* and cal.* built-in functions.
+// Options returns the rego options that register the dec.*, cal.* and coll.* built-in functions.
 func Options() []func(*oparego.Rego) {
-	return append(decimalOptions(), calendarOptions()...)
+	return append(append(decimalOptions(), calendarOptions()...), collectionOptions()...)
+}
+
+// maxOf returns the largest value of a non-empty array or set of decimals.
+func maxOf(t *ast.Term) (decimal.Decimal, error) {
+	var top *ast.Term
+	var topValue decimal.Decimal
+	visit := func(i int, e *ast.Term) error {
+		d, err := value(e)
+		if err != nil {
+			return fmt.Errorf("element %d: %w", i, err)
+		}
+		if top == nil || d.Cmp(topValue) > 0 {
+			top, topValue = e, d
+		}
+		return nil
+	}
+	i := 0
+	var err error
+	switch v := t.Value.(type) {
+	case *ast.Array:
+		err = v.Iter(func(e *ast.Term) error { i++; return visit(i-1, e) })
+	case ast.Set:
+		err = v.Iter(func(e *ast.Term) error { i++; return visit(i-1, e) })
+	default:
+		return topValue, fmt.Errorf("values must be an array or a set, not %v", ast.ValueName(t.Value))
+	}
+	if err != nil {
+		return topValue, err
+	}
+	if top == nil {
+		return topValue, errors.New("no values")
+	}
+	return topValue, nil
 }
 
 func decimalOptions() []func(*oparego.Rego) {
@@ -91,6 +124,15 @@ func decimalOptions() []func(*oparego.Rego) {
 					return nil, halt(err)
 				}
 				return ast.StringTerm(String(total)), nil
+			}),
+		oparego.Function1(decl("dec.max_of", "the largest of a non-empty array or set of decimals",
+			types.S, types.Named("values", collection)),
+			func(_ oparego.BuiltinContext, x *ast.Term) (*ast.Term, error) {
+				top, err := maxOf(x)
+				if err != nil {
+					return nil, halt(err)
+				}
+				return ast.StringTerm(String(top)), nil
 			}),
 		oparego.Function1(decl("dec.valid", "whether a is a decimal string or a number the dec functions accept",
 			types.B, types.Named("a", types.A)),

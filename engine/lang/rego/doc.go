@@ -21,6 +21,7 @@
 //	dec.neg(a)  dec.abs(a)
 //	dec.min(a, b)  dec.max(a, b)                  a when they are equal
 //	dec.sum(values)                               an array (or set) of amounts; "0" when empty
+//	dec.max_of(values)                            the largest of a non-empty array (or set) of amounts
 //	dec.cmp(a, b)                                 -1, 0 or 1 (a number)
 //	dec.lt  dec.lte  dec.gt  dec.gte  dec.eq      booleans; dec.eq("1.0", "1.00") is true
 //	dec.round(a, places)                          half away from zero: "2.345" -> "2.35", "-2.345" -> "-2.35"
@@ -35,6 +36,20 @@
 // A set drops duplicates ({"1", "1"} is one element), so sum amounts from an array comprehension:
 //
 //	total := dec.sum([o.amount | some o in input.facts.orders])
+//
+// # Collections
+//
+// The coll.* functions do in one native pass what a comprehension would do element by element, so
+// that a policy stays linear in its input (they hold no business rule):
+//
+//	coll.group_by(xs, field)          {value: [objects of xs with that field value, in order]}
+//	coll.index_by(xs, field)          {value: the object of xs with that field value}; two different
+//	                                  objects with one value are an error
+//	coll.where_in(xs, field, values)      the objects of xs whose field is one of values
+//	coll.where_not_in(xs, field, values)  the objects of xs whose field is missing or none of values
+//
+// xs is an array or set of objects; values an array, a set or null (none). Objects without the
+// field are left out of group_by and index_by.
 //
 // # Examples
 //

@@ -62,13 +62,11 @@ payment := cx.payment
 
 now_ns := ns(cx.now)
 
-coupon_by_id := {c.id: c | some c in cx.coupons}
+coupon_by_id := coll.index_by(cx.coupons, "id")
 
-line_by_id := {l.id: l | some l in cx.lines}
+line_by_id := coll.index_by(cx.lines, "id")
 
-line_ids := sort(object.keys(line_by_id))
-
-orders := {o.id: o | some o in cx.orders}
+orders := coll.index_by(cx.orders, "id")
 
 total_payable := dec.sum([l.payable_amount | some l in cx.lines])
 
@@ -153,40 +151,38 @@ coupon_findings(c) := (((((activation | owner) | kind) | window) | config) | use
 }
 
 # ---------------------------------------------------------------------------------------------
-# Lines (COUPON-05, 06, 07, 11, 13, 17, 18). The lines are indexed once by each attribute a rule reads,
-# so that a coupon is checked against all of them with a few set operations.
+# Lines (COUPON-05, 06, 07, 11, 13, 17, 18). The marketplace lines are grouped once by merchant;
+# each coupon then reads only the lines of its issuer, and every line rule is one pass over those.
 
-all_lines := {id | some id, _ in line_by_id}
+non_marketplace_lines := coll.where_in(cx.lines, "is_marketplace_line", [false])
 
-non_marketplace := {l.id | some l in cx.lines; l.is_marketplace_line == false}
+marketplace_lines := coll.where_not_in(cx.lines, "is_marketplace_line", [false])
 
-marketplace := all_lines - non_marketplace
+non_marketplace := {l.id | some l in non_marketplace_lines}
 
-by_merchant := {k: {l.id | some l in cx.lines; l.merchant_id == k} | some k in {l.merchant_id | some l in cx.lines}}
+marketplace := {l.id | some l in marketplace_lines}
 
-by_product := {k: {l.id | some l in cx.lines; l.product_id == k} | some k in {l.product_id | some l in cx.lines}}
+lines_by_merchant := coll.group_by(marketplace_lines, "merchant_id")
 
-by_sku := {k: {l.id | some l in cx.lines; l.sku_id == k} | some k in {l.sku_id | some l in cx.lines}}
-
-by_category := {k: {l.id | some l in cx.lines; l.product_category == k} | some k in {l.product_category | some l in cx.lines}}
-
-by_mode := {k: {l.id | some l in cx.lines; l.billing_mode == k} | some k in {l.billing_mode | some l in cx.lines}}
-
+# by_discount holds, per discount, the lines of the payment carrying it (read when the exclusion
+# scope is the whole payment).
 by_discount := {d: {l.id | some l in cx.lines; d in l.applied_discounts} | some d, _ in discount_codes}
 
-special_lines := {l.id | some l in cx.lines; l.special_price_package == true}
+# in_scope_ids are the ids of the issuer's marketplace lines whose product or sku the coupon names.
+in_scope_ids(c) := {l.id | some l in coll.where_in(issuer_lines, "product_id", c.applicable_product_ids)} | {l.id | some l in coll.where_in(issuer_lines, "sku_id", c.applicable_sku_ids)} if {
+	issuer_lines := object.get(lines_by_merchant, c.issuer_merchant_id, [])
+}
 
-never_lines := {l.id | some l in cx.lines; l.billing_mode in settings.never_eligible_billing_modes}
+# The helpers below take the one coupon field they read, so that coupons with equal fields share
+# one evaluation.
+covered_modes(c) := modes_covered(c.billing_modes)
 
-# ids_of unions the line sets of index under each key.
-ids_of(index, keys) := {id | some k in keys; some id in object.get(index, k, set())}
-
-in_scope_ids(c) := (object.get(by_merchant, c.issuer_merchant_id, set()) & marketplace) & (ids_of(by_product, c.applicable_product_ids) | ids_of(by_sku, c.applicable_sku_ids))
-
-covered_modes(c) := {m | some m in c.billing_modes} | {m | some m, target in settings.billing_mode_aliases; target in c.billing_modes}
+modes_covered(modes) := {m | some m in modes} | {m | some m, target in settings.billing_mode_aliases; target in modes}
 
 # conflicting_discounts are the line discounts this coupon cannot be combined with (COUPON-13, AMB-05).
-conflicting_discounts(c) := {d | some d in settings.universal_exclusive_discounts} | {d | some d, flag in discount_flags; flag in c.flags}
+conflicting_discounts(c) := discounts_conflicting(c.flags)
+
+discounts_conflicting(flags) := {d | some d in settings.universal_exclusive_discounts} | {d | some d, flag in discount_flags; flag in flags}
 
 changed_after_claim(c, l) if {
 	present(l.product_category_changed_at)
@@ -207,36 +203,43 @@ category_code(c, l) := "COUPON_INVALIDATED_CATEGORY_CHANGED" if {
 # line_rejections holds, per line rule, the lines in scope it rejects; the verdict and the reasons
 # both read it, so that they cannot disagree.
 line_rejections(c, scope) := {
-	"category": scope - object.get(by_category, c.applicable_category, set()),
-	"on_demand": scope & never_lines,
-	"mode": (scope - never_lines) - {id | some m in covered; some id in object.get(by_mode, m, set())},
-	"discount": {id |
+	"category": id_set(coll.where_not_in(lines, "product_category", [c.applicable_category])),
+	"on_demand": id_set(coll.where_in(lines, "billing_mode", settings.never_eligible_billing_modes)),
+	"mode": id_set(coll.where_not_in(lines, "billing_mode", covered | never)),
+	"discount": {l.id |
 		settings.discount_exclusion_scope == "line"
-		some d in conflicts
-		some id in scope & object.get(by_discount, d, set())
+		some l in lines
+		some d in l.applied_discounts
+		d in conflicts
+		discount_codes[d]
 	},
-	"special": {id | "not_for_special_packages" in c.flags; some id in scope & special_lines},
-	"region": {id | count(c.regions) > 0; some id in scope; not line_by_id[id].region in c.regions},
-	"excluded": {id | some p in c.excluded_product_ids; some id in scope & object.get(by_product, p, set())},
+	"special": {id | "not_for_special_packages" in c.flags; some id in id_set(coll.where_in(lines, "special_price_package", [true]))},
+	"region": {id | count(c.regions) > 0; some id in id_set(coll.where_not_in(lines, "region", c.regions))},
+	"excluded": id_set(coll.where_in(lines, "product_id", c.excluded_product_ids)),
 } if {
+	lines := [line_by_id[id] | some id in scope]
 	covered := covered_modes(c)
+	never := {m | some m in settings.never_eligible_billing_modes}
 	conflicts := conflicting_discounts(c)
 }
+
+id_set(lines) := {l.id | some l in lines}
 
 rejected_ids(rejections) := union({ids | some _, ids in rejections})
 
 # line_findings lists, per failing line, the rule it fails.
 line_findings(c, scope) := (((((((nm | out) | cat) | never) | mode) | disc) | special) | region) | excluded if {
-	r := line_rejections(c, scope)
+	r := line_rejections(object.filter(c, scope_fields), scope)
 	nm := grouped("COUPON-11", "NON_MARKETPLACE_LINE", non_marketplace)
 	out := grouped("COUPON-05", "PRODUCT_NOT_IN_SCOPE", marketplace - scope)
 	cat := {finding("COUPON-06", category_code(c, line_by_id[id]), id) | some id in r.category}
 	never := {finding("COUPON-07", "ON_DEMAND_NOT_ALLOWED", id) | some id in r.on_demand}
 	mode := {finding("COUPON-07", "BILLING_MODE_MISMATCH", id) | some id in r.mode}
+	conflicts := conflicting_discounts(c)
 	disc := {finding("COUPON-13", discount_codes[d], id) |
 		some id in r.discount
-		some d in conflicting_discounts(c)
-		d in line_by_id[id].applied_discounts
+		some d in line_by_id[id].applied_discounts
+		d in conflicts
 	}
 	special := {finding("COUPON-13", "SPECIAL_PACKAGE_EXCLUDED", id) | some id in r.special}
 	region := {finding("COUPON-17", "REGION_MISMATCH", id) | some id in r.region}
@@ -318,18 +321,19 @@ activation_ok(c) := true if {
 	c.id in activated_ids
 } else := false
 
-# The order type of each line; a line whose order is unknown has none, which no coupon accepts.
-line_order_type := {id: object.get(orders, [l.order_id, "order_type"], null) | some id, l in line_by_id}
+accepted_order_types(c) := order_types_accepted(c.order_types)
 
-accepted_order_types(c) := {t | some t in c.order_types} | {t | some t, target in settings.order_type_aliases; target in c.order_types}
+order_types_accepted(types) := {t | some t in types} | {t | some t, target in settings.order_type_aliases; target in types}
 
+# A line whose order is unknown has no order type, which no coupon accepts.
 orders_fit(c, scope) if {
-	count({line_order_type[id] | some id in scope} - accepted_order_types(c)) == 0
+	count({object.get(orders, [line_by_id[id].order_id, "order_type"], null) | some id in scope} - accepted_order_types(c)) == 0
 }
 
 payment_discount_conflict(c) if {
 	settings.discount_exclusion_scope == "payment"
-	count(ids_of(by_discount, conflicting_discounts(c))) > 0
+	some d in conflicting_discounts(c)
+	count(object.get(by_discount, d, set())) > 0
 }
 
 category_changed(c, rejections) if {
@@ -380,8 +384,10 @@ payment_discount_conflict_value(sig) := true if {
 } else := false
 
 # results holds a verdict for every coupon of the context; a coupon that cannot be used whatever
-# the lines is not checked line by line (reasons(id) still explains it in full).
-results[id] := verdict(c) if some id, c in coupon_by_id
+# the lines is not checked line by line (reasons(id) still explains it in full). It is one object
+# comprehension rather than a rule per key: OPA checks each key of a partial rule against every key
+# before it, which made a wallet quadratic.
+results := {id: verdict(c) | some id, c in coupon_by_id}
 
 verdict(c) := {"coupon_id": c.id, "applicable": false, "eligible_line_ids": [], "eligible_base": "0.00", "deduction": "0.00"} if {
 	not c.issuer_merchant_id in payment_merchants
@@ -414,7 +420,7 @@ full_verdict(c) := {
 # findings lists every failing rule of coupon id, for its reasons.
 findings(id) := {"blocking": blocking, "notes": lf - line_blocking} if {
 	c := coupon_by_id[id]
-	scope := in_scope_ids(c)
+	scope := in_scope_ids(object.filter(c, scope_fields))
 	lf := line_findings(c, scope)
 	eligible := full_results[id].eligible_line_ids
 
@@ -558,10 +564,8 @@ allocate(eligible, deduction, base) := [] if {
 } else := allocations if {
 	shares := [dec.truncate(dec.div(dec.mul(deduction, l.payable_amount), base), 2) | some l in eligible]
 	residual := dec.sub(deduction, dec.sum(shares))
-	largest := [i |
-		some i, l in eligible
-		every o in eligible { dec.gte(l.payable_amount, o.payable_amount) }
-	][0]
+	top := dec.max_of([l.payable_amount | some l in eligible])
+	largest := [i | some i, l in eligible; dec.eq(l.payable_amount, top)][0]
 	allocations := [a |
 		some i, l in eligible
 		share := {true: dec.add(shares[i], residual), false: shares[i]}[i == largest]

@@ -35,15 +35,17 @@ line_defaults := {
 	"applied_discounts": [],
 }
 
-raw_lines := [object.union(object.union(line_defaults, l), {"order_id": o.id}) |
+raw_lines := [object.union_n([line_defaults, l, {"order_id": o.id}]) |
 	some o in cart.orders
 	some l in o.lines
 ]
 
 # Line ids repeated in the cart get their position appended, so that every line is evaluated.
-repeated := {l.id | some i, l in raw_lines; some j, m in raw_lines; i != j; l.id == m.id}
+repeated := {id | some id, same in coll.group_by(raw_lines, "id"); count(same) > 1}
 
-lines := [line |
+lines := raw_lines if {
+	count(repeated) == 0
+} else := [line |
 	some i, l in raw_lines
 	line := unique_id(l, i)
 ]
