@@ -4,7 +4,8 @@ package arbiter.benefit.matrix
 # status available (may apply, cap known), not_configured (the cap is set by the official page and
 # not configured: an application is referred) or unavailable (lacks lists why), the cap, and the
 # decision that judges an application. MDF and voucher rows ask the same modules as mdf.application
-# and voucher.application, with a request for the basis.
+# and voucher.application, with a request for the basis. A row's cap is the one of its basis, stage and
+# kind whether or not the partner may apply now.
 
 import data.arbiter.mdf.lib as mdf
 import data.arbiter.voucher.lib as voucher
