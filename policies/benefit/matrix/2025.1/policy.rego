@@ -1,0 +1,191 @@
+package arbiter.benefit.matrix
+
+# The partner's benefit matrix (rules-benefits.md §E): one row per benefit and funding basis, with
+# status available (may apply, cap known), not_configured (the cap is set by the official page and
+# not configured: an application is referred) or unavailable (lacks lists why), the cap, and the
+# decision that judges an application. MDF and voucher rows ask the same modules as mdf.application
+# and voucher.application, with a request for the basis. A row's cap is the one of its basis, stage and
+# kind whether or not the partner may apply now.
+
+import data.arbiter.mdf.lib as mdf
+import data.arbiter.voucher.lib as voucher
+
+partner := input.facts.partner
+
+pid := input.request.partner_id
+
+year := input.request.year
+
+stages := {"role_certified", "differentiated"}
+
+certified_path if {
+	some p in input.facts.paths
+	p.stage in stages
+}
+
+active_plan(name) if {
+	some p in input.facts.plans
+	p.plan == name
+	p.status == "active"
+}
+
+lack(r) := {"rule": r.rule, "code": r.code, "message": r.message}
+
+status(lacks) := "available" if count(lacks) == 0 else := "not_configured" if {
+	every l in lacks {
+		l.effect == "refer"
+	}
+} else := "unavailable"
+
+row(benefit, rule, basis, kind, cap, lacks, decision) := {
+	"benefit": benefit,
+	"rule": rule,
+	"basis": basis,
+	"kind": kind,
+	"status": status(lacks),
+	"may_apply": count(lacks) == 0,
+	"cap": cap,
+	"lacks": sort_lacks([lack(l) | some l in lacks]),
+	"decision": decision,
+}
+
+sort_lacks(ls) := [l | some k in sort({sprintf("%s|%s", [l.rule, l.code]) | some l in ls}); some l in ls; sprintf("%s|%s", [l.rule, l.code]) == k]
+
+# ---------------------------------------------------------------- MDF (BEN-13, §A)
+
+mdf_bases contains p.path if some p in input.facts.paths
+
+mdf_bases contains "solution_provider" if active_plan("solution_provider")
+
+mdf_bases contains "distributor" if active_plan("distribution")
+
+mdf_request(b) := {"partner_id": pid, "application_id": "", "funding_basis": b, "budget_year": year, "requested_amount": "0.01"}
+
+mdf_rows contains row("MDF", "BEN-13", b, null, cap, lacks, "mdf.application") if {
+	some b in mdf_bases
+	cap := mdf.fixed_or_null(mdf.cap) with input.request as mdf_request(b) with input.facts.usage as []
+	all := mdf.reasons with input.request as mdf_request(b) with input.facts.usage as []
+	lacks := {r | some r in all; r.rule in {"MDF-01", "MDF-10", "MDF-11"}}
+}
+
+# ---------------------------------------------------------------- vouchers and labs (BEN-04, BEN-06, BEN-08, §C)
+
+kind_benefit := {"test": ["Test vouchers", "BEN-04"], "exam": ["HCCDE/HCCDP exam vouchers", "BEN-08"], "lab": ["KooLabs cloud labs", "BEN-06"]}
+
+voucher_request(k, b) := {"partner_id": pid, "application_id": "", "kind": k, "basis": b, "year": year, "requested_amount": "0.01"}
+
+voucher_bases contains p.path if {
+	some p in input.facts.paths
+	p.path in voucher.path_bases
+}
+
+voucher_rows contains row(kind_benefit[k][0], kind_benefit[k][1], b, k, cap, lacks, "voucher.application") if {
+	some b in voucher_bases
+	some k in {"test", "exam", "lab"}
+	cap := voucher.fixed_or_null(voucher.cap) with input.request as voucher_request(k, b) with input.facts.usage as []
+	lacks := voucher.eligibility with input.request as voucher_request(k, b) with input.facts.usage as []
+}
+
+# VCH-05: a special programme in which the partner has a solution.
+special_bases contains s.special_programme if {
+	some s in input.facts.solutions
+	s.special_programme in voucher.programmes
+}
+
+voucher_rows contains row("Special-programme test vouchers", "VCH-05", b, "test", cap, lacks, "voucher.application") if {
+	some b in special_bases
+	cap := voucher.fixed_or_null(voucher.cap) with input.request as voucher_request("test", b) with input.facts.usage as []
+	lacks := voucher.eligibility with input.request as voucher_request("test", b) with input.facts.usage as []
+}
+
+# ---------------------------------------------------------------- BEN-02, BEN-10, BEN-11, BEN-14, BEN-15
+
+workbench_lacks contains {"rule": "GEN-07", "code": "BEN_CHINA_SITE_ONLY",
+	"message": "The Solution Workbench serves China-site partners only."} if {
+	partner.site != "china"
+}
+
+workbench_lacks contains {"rule": "BEN-02", "code": "BEN_NO_CERTIFIED_PATH",
+	"message": "Reach role certification on a development path first."} if {
+	not certified_path
+}
+
+certificate_lacks contains {"rule": "BEN-10", "code": "BEN_NO_CERTIFIED_PATH",
+	"message": "The partner certificate is for partners that passed role certification or capability differentiation."} if {
+	not certified_path
+}
+
+current_software_cert(level) if {
+	some s in input.facts.solutions
+	s.software_cert == level
+	voucher.cert_current(s) with input.request as voucher_request("test", "software")
+}
+
+software_cert_lacks(level) := {{"rule": "GEN-05", "code": "BEN_CERTIFICATION_EXPIRED",
+	"message": "The solution's certification is valid one year and has expired; renew it."} |
+	not current_software_cert(level)
+	some s in input.facts.solutions
+	s.software_cert == level
+} | {{"rule": "BEN-11", "code": "BEN_NO_CERTIFIED_SOLUTION",
+	"message": sprintf("No solution has passed %s certification.", [{"cloud_software": "cloud-software", "advanced": "advanced cloud-software"}[level]])} |
+	not current_software_cert(level)
+	not has_software_cert(level)
+}
+
+has_software_cert(level) if {
+	some s in input.facts.solutions
+	s.software_cert == level
+}
+
+lp_diff if {
+	some p in input.facts.paths
+	p.path == "lp"
+	p.stage == "differentiated"
+}
+
+lp_lacks contains {"rule": "BEN-14", "code": "BEN_LP_DIFFERENTIATION_REQUIRED",
+	"message": "Only Learning & Enablement partners at capability differentiation receive this."} if {
+	not lp_diff
+}
+
+koolabs_lacks contains l if some l in lp_lacks
+
+koolabs_lacks contains {"rule": "BEN-15", "code": "BEN_JOINT_BUSINESS_PLAN_REQUIRED",
+	"message": "KooLabs support for ecosystem training or certification business follows a joint business plan; none is recorded."} if {
+	lp_diff
+	not active_plan("joint_business_plan")
+}
+
+other_rows := {
+	row("Solution Workbench", "BEN-02", null, null, null, workbench_lacks, null),
+	row("Partner certificate", "BEN-10", null, null, null, certificate_lacks, null),
+	row("Cloud-software certificate", "BEN-11", "software", "cloud_software", null, software_cert_lacks("cloud_software"), null),
+	row("Advanced cloud-software certificate", "BEN-11", "software", "advanced", null, software_cert_lacks("advanced"), null),
+	row("Ecosystem training or certification business authorisation", "BEN-14", "lp", null, null, lp_lacks, null),
+	row("KooLabs support for ecosystem training or certification business", "BEN-15", "lp", null, null, koolabs_lacks, null),
+}
+
+rows := [r |
+	some k in sort({sprintf("%s|%v|%v|%s", [r.rule, r.basis, r.kind, r.benefit]) | some r in all_rows})
+	some r in all_rows
+	sprintf("%s|%v|%v|%s", [r.rule, r.basis, r.kind, r.benefit]) == k
+]
+
+all_rows := (mdf_rows | voucher_rows) | other_rows
+
+decision := {
+	"outcome": "allow",
+	"reasons": [],
+	"outputs": {
+		"partner_id": pid,
+		"year": year,
+		"benefits": rows,
+		"available": [row_key(r) | some r in rows; r.may_apply],
+		"summary": {row_key(r): row_summary(r) | some r in rows},
+	},
+}
+
+row_key(r) := sprintf("%s|%v|%v", [r.rule, r.basis, r.kind])
+
+# row_summary is "<status>[ <cap>][ <lack codes>]": one line a reader (and a case) can check at a glance.
+row_summary(r) := concat(" ", array.concat(array.concat([r.status], [c | c := r.cap; c != null]), [l.code | some l in r.lacks]))
