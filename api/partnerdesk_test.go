@@ -1,0 +1,65 @@
+package api_test
+
+import (
+	"fmt"
+	"testing"
+
+	"arbiter/store"
+)
+
+// Partner-desk usage limits across two server processes on one database: one voucher per order and a
+// voucher used once (partner.voucher_redeem).
+
+// deskRows holds customer C1 with the given standard vouchers, 1000.00 for ECS each.
+func deskRows(vouchers []string) store.Rows {
+	rows := store.Rows{"partner_desk_customers": {
+		{"id": "C1", "created_at": "2024-01-01T10:00:00+08:00", "real_name_verified": true},
+	}}
+	for _, v := range vouchers {
+		rows["partner_desk_vouchers"] = append(rows["partner_desk_vouchers"], map[string]any{
+			"id": v, "issuer": "partner", "kind": "standard", "partner_id": "SP1", "customer_id": "C1",
+			"amount": "1000.00", "purchase_type_scope": []any{"ecs"},
+		})
+	}
+	return rows
+}
+
+func TestPartnerVoucherOnePerOrderAcrossTwoProcesses(t *testing.T) {
+	db, urls, client := startReplicas(t, canonical(t, deskRows(numbered("V", 40))))
+	rs := race(40, func(i int) reply {
+		r := decide(client, urls[i%2], "partner.voucher_redeem", map[string]any{
+			"order_id": "O1", "customer_id": "C1", "voucher_id": fmt.Sprintf("V%02d", i),
+			"billing_mode": "yearly_monthly", "order_amount": "100.00", "purchase_type": "ecs",
+		}, checkoutAt)
+		r.label = fmt.Sprintf("V%02d O1", i)
+		return r
+	})
+	w := allowed(t, rs, "ONE_VOUCHER_PER_ORDER")
+	if len(w) != 1 {
+		t.Fatalf("%d redemptions succeeded on one order, want exactly 1: %+v", len(w), w)
+	}
+	want := []string{"partner_order:O1=1", "partner_voucher:" + couponOf(w[0]) + "=1"}
+	if got := ledgerLines(readLedger(t, db)); !sameLines(got, want) {
+		t.Fatalf("ledger %v, want %v", got, want)
+	}
+}
+
+func TestPartnerVoucherUsedOnceAcrossTwoProcesses(t *testing.T) {
+	db, urls, client := startReplicas(t, canonical(t, deskRows([]string{"V1"})))
+	rs := race(40, func(i int) reply {
+		r := decide(client, urls[i%2], "partner.voucher_redeem", map[string]any{
+			"order_id": fmt.Sprintf("O%02d", i), "customer_id": "C1", "voucher_id": "V1",
+			"billing_mode": "yearly_monthly", "order_amount": "100.00", "purchase_type": "ecs",
+		}, checkoutAt)
+		r.label = fmt.Sprintf("V1 O%02d", i)
+		return r
+	})
+	w := allowed(t, rs, "VOUCHER_USED")
+	if len(w) != 1 {
+		t.Fatalf("%d redemptions of one voucher succeeded, want exactly 1: %+v", len(w), w)
+	}
+	want := []string{"partner_voucher:V1=1", "partner_order:" + paymentOf(w[0]) + "=1"}
+	if got := ledgerLines(readLedger(t, db)); !sameLines(got, want) {
+		t.Fatalf("ledger %v, want %v", got, want)
+	}
+}
