@@ -36,7 +36,7 @@ func TestPartnerVoucherOnePerOrderAcrossTwoProcesses(t *testing.T) {
 	})
 	w := allowed(t, rs, "ONE_VOUCHER_PER_ORDER")
 	if len(w) != 1 {
-		t.Fatalf("%d redemptions succeeded on one order, want exactly 1: %+v", len(w), w)
+		t.Fatalf("%d redemptions succeeded on one order, want exactly 1", len(w))
 	}
 	want := []string{"partner_order:O1=1", "partner_voucher:" + couponOf(w[0]) + "=1"}
 	if got := ledgerLines(readLedger(t, db)); !sameLines(got, want) {
@@ -56,9 +56,34 @@ func TestPartnerVoucherUsedOnceAcrossTwoProcesses(t *testing.T) {
 	})
 	w := allowed(t, rs, "VOUCHER_USED")
 	if len(w) != 1 {
-		t.Fatalf("%d redemptions of one voucher succeeded, want exactly 1: %+v", len(w), w)
+		t.Fatalf("%d redemptions of one voucher succeeded, want exactly 1", len(w))
 	}
 	want := []string{"partner_voucher:V1=1", "partner_order:" + paymentOf(w[0]) + "=1"}
+	if got := ledgerLines(readLedger(t, db)); !sameLines(got, want) {
+		t.Fatalf("ledger %v, want %v", got, want)
+	}
+}
+
+// Unbind applications (partner.unbind_request): at most 3 customer applications in a rolling 3 months.
+
+func TestPartnerUnbindLimitAcrossTwoProcesses(t *testing.T) {
+	rows := store.Rows{"partner_desk_customers": {{
+		"id": "C1", "created_at": "2024-01-01T10:00:00+08:00", "real_name_verified": true,
+		"associated_partner_id": "SP1", "association_mode": "resale",
+	}}}
+	db, urls, client := startReplicas(t, canonical(t, rows))
+	rs := race(30, func(i int) reply {
+		r := decide(client, urls[i%2], "partner.unbind_request", map[string]any{
+			"request_id": fmt.Sprintf("U%02d", i), "customer_id": "C1", "kind": "unbind", "initiator": "customer",
+		}, checkoutAt)
+		r.label = fmt.Sprintf("U%02d", i)
+		return r
+	})
+	w := allowed(t, rs, "UNBIND_LIMIT_3_PER_3_MONTHS")
+	if len(w) != 3 {
+		t.Fatalf("%d unbind applications succeeded, want exactly 3", len(w))
+	}
+	want := []string{"partner_unbind:C1=1", "partner_unbind:C1=1", "partner_unbind:C1=1"}
 	if got := ledgerLines(readLedger(t, db)); !sameLines(got, want) {
 		t.Fatalf("ledger %v, want %v", got, want)
 	}
