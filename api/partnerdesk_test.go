@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"testing"
 
+	"arbiter/internal/testing/testserver"
 	"arbiter/store"
 )
 
-// Partner-desk usage limits across two server processes on one database: one voucher per order and a
-// voucher used once (partner.voucher_redeem).
+// Partner-desk usage limits over PostgreSQL, across two server processes on one database: one voucher per order and a
+// voucher used once (partner.voucher_redeem), at most 3 customer unbind applications in 3 months
+// (partner.unbind_request).
 
 // deskRows holds customer C1 with the given standard vouchers, 1000.00 for ECS each.
 func deskRows(vouchers []string) store.Rows {
@@ -85,6 +87,45 @@ func TestPartnerUnbindLimitAcrossTwoProcesses(t *testing.T) {
 	}
 	want := []string{"partner_unbind:C1=1", "partner_unbind:C1=1", "partner_unbind:C1=1"}
 	if got := ledgerLines(readLedger(t, db)); !sameLines(got, want) {
+		t.Fatalf("ledger %v, want %v", got, want)
+	}
+}
+
+// TestPartnerUnbindRetryReplays checks a retried application is answered from the first commit and
+// consumes nothing more, and that partner-initiated unbinds are not counted (AMB-04 (c)).
+func TestPartnerUnbindRetryReplays(t *testing.T) {
+	rows := store.Rows{"partner_desk_customers": {{
+		"id": "C1", "created_at": "2024-01-01T10:00:00+08:00", "real_name_verified": true,
+		"associated_partner_id": "SP1", "association_mode": "resale",
+	}}}
+	srv := testserver.Start(t, testserver.Options{Rows: canonical(t, rows)})
+	apply := func(id, initiator string) reply {
+		in := map[string]any{"request_id": id, "customer_id": "C1", "kind": "unbind", "initiator": initiator}
+		if initiator == "partner" {
+			in["account_check_passed"], in["reason"] = true, "wrong customer"
+		}
+		return decide(srv.Client, srv.URL, "partner.unbind_request", in, checkoutAt)
+	}
+	steps := []struct {
+		name, id, initiator, outcome string
+		replayed                     bool
+	}{
+		{name: "first", id: "U1", initiator: "customer", outcome: "allow"},
+		{name: "retry of the first", id: "U1", initiator: "customer", outcome: "allow", replayed: true},
+		{name: "second", id: "U2", initiator: "customer", outcome: "allow"},
+		{name: "partner-initiated is not counted", id: "P1", initiator: "partner", outcome: "allow"},
+		{name: "third", id: "U3", initiator: "customer", outcome: "allow"},
+		{name: "fourth is over the limit", id: "U4", initiator: "customer", outcome: "deny"},
+		{name: "partner-initiated still allowed", id: "P2", initiator: "partner", outcome: "allow"},
+	}
+	for _, s := range steps {
+		r := apply(s.id, s.initiator)
+		if r.status != 200 || r.outcome != s.outcome || r.replayed != s.replayed {
+			t.Fatalf("%s: HTTP %d %s %s replayed=%v, want %s replayed=%v", s.name, r.status, r.outcome, r.code, r.replayed, s.outcome, s.replayed)
+		}
+	}
+	want := []string{"partner_unbind:C1=1", "partner_unbind:C1=1", "partner_unbind:C1=1"}
+	if got := ledgerLines(readLedger(t, srv.DatabaseURL)); !sameLines(got, want) {
 		t.Fatalf("ledger %v, want %v", got, want)
 	}
 }
