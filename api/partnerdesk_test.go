@@ -8,9 +8,9 @@ import (
 	"arbiter/store"
 )
 
-// Partner-desk usage limits over PostgreSQL, across two server processes on one database: one voucher per order and a
-// voucher used once (partner.voucher_redeem), at most 3 customer unbind applications in 3 months
-// (partner.unbind_request).
+// Partner-desk usage limits over PostgreSQL, also across two server processes on one database: one
+// voucher per order and a voucher used once (partner.voucher_redeem), at most 3 customer unbind
+// applications in 3 months (partner.unbind_request).
 
 // deskRows holds customer C1 with the given standard vouchers, 1000.00 for ECS each.
 func deskRows(vouchers []string) store.Rows {
