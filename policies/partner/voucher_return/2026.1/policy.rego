@@ -12,9 +12,14 @@ customer := input.facts.customer
 
 partner_voucher if voucher.kind == "partner_voucher"
 
+# CPN-09 is stated for resale mode only (SRC L4393-4395): the mode when the voucher was used, or the
+# customer's current mode when the request does not say.
+purchase_mode := object.get(req, "association_mode_at_purchase", customer.association_mode)
+
 customer_voucher if {
 	not partner_voucher
 	voucher.issuer in {"partner", "general_distributor"}
+	purchase_mode == "resale"
 }
 
 cpn11_exception if {
@@ -63,5 +68,5 @@ reasons contains {"code": "REFUND_ROUTE_NOT_STATED", "rule": "ASSOC-29", "effect
 
 decision := {
 	"reasons": reasons,
-	"outputs": {"voucher_id": voucher.id, "returned": returned_to != "none", "returned_to": returned_to},
+	"outputs": {"voucher_id": voucher.id, "returned": returned_to in {"customer", "partner"}, "returned_to": returned_to},
 }
