@@ -143,7 +143,8 @@ func (e *Engine) Decide(ctx context.Context, req Request) (*Decision, error) {
 	if req.Explain {
 		d.Explain = &Explanation{Facts: loaded, Rules: tables}
 	}
-	if e.recorder != nil && (d.Commit == nil || !d.Commit.Replayed) {
+	// A stored commit was logged in its own transaction (store.CommitRecord.Log); a replay was logged before.
+	if e.recorder != nil && (d.Commit == nil || !d.Commit.Replayed && !d.Commit.Committed) {
 		e.recorder.Record(d, req.Input, loaded)
 	}
 	return d, nil
@@ -252,8 +253,12 @@ func (e *Engine) commit(ctx context.Context, pv *policyVersion, req Request, loo
 		if err != nil {
 			return fmt.Errorf("encode answer: %w", err)
 		}
+		logged, err := logRecord(d, answer, req.Input, loaded)
+		if err != nil {
+			return err
+		}
 		return tx.SaveCommit(ctx, store.CommitRecord{
-			Decision: pv.decision, IdempotencyKey: key, RequestHash: hash, DecisionID: d.DecisionID, Answer: answer,
+			Decision: pv.decision, IdempotencyKey: key, RequestHash: hash, DecisionID: d.DecisionID, Answer: answer, Log: logged,
 		}, entries)
 	})
 	if err != nil {
