@@ -12,7 +12,7 @@ type Metrics struct {
 	Reloads        *prometheus.CounterVec
 	ReloadOK       prometheus.Gauge
 	Revision       *prometheus.GaugeVec
-	LogDropped     prometheus.Counter
+	LogDropped     *prometheus.CounterVec
 }
 
 // NewMetrics registers the service's instruments on reg.
@@ -37,9 +37,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Revision: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "arbiter_active_revision", Help: "1 for the revision of the policy set being served.",
 		}, []string{"revision"}),
-		LogDropped: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "arbiter_decision_log_dropped_total", Help: "Decisions not logged: the log queue was full or closed, or encoding or writing them failed.",
-		}),
+		LogDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "arbiter_decision_log_dropped_total",
+			Help: "Decisions never logged, by reason: queue_full, closed, encode_failed, write_failed (PostgreSQL refused the row), spool_full.",
+		}, []string{"reason"}),
 	}
 	m.ReloadOK.Set(1)
 	reg.MustRegister(m.Decisions, m.DecisionErrors, m.Latency, m.Reloads, m.ReloadOK, m.Revision, m.LogDropped)

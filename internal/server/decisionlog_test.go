@@ -42,7 +42,7 @@ func TestDecisionLogIsTheRecorder(t *testing.T) {
 	svc.Log.Record(&engine.Decision{DecisionID: "later"}, nil, nil)
 	w := httptest.NewRecorder()
 	svc.Handler.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
-	if body := w.Body.String(); !strings.Contains(body, "arbiter_decision_log_dropped_total 2\n") {
+	if body := w.Body.String(); !strings.Contains(body, `arbiter_decision_log_dropped_total{reason="closed"} 2`+"\n") {
 		t.Fatalf("after two decisions recorded past Close, /metrics says:\n%s", grepLines(body, "arbiter_decision_log_dropped_total"))
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -37,6 +39,12 @@ type Config struct {
 	EvalTimeout  time.Duration // deadline of one evaluation
 	MaxBodyBytes int64
 	LogQueue     int // decision-log queue length
+	// LogSpoolDir is where decision-log records wait on disk while the database is unreachable
+	// (each process claims a numbered slot in it); empty: no spool.
+	LogSpoolDir       string
+	LogSpoolMax       int64   // bytes the spool may hold
+	LogDropThreshold  int     // /readyz degrades when this many records were dropped in the last minute
+	LogSpoolHighWater float64 // /readyz degrades when the spool holds more than this fraction of LogSpoolMax
 }
 
 // FromEnv reads the configuration from the environment, with defaults.
@@ -50,11 +58,42 @@ func FromEnv() Config {
 		EvalTimeout:  2 * time.Second,
 		MaxBodyBytes: 1 << 20,
 		LogQueue:     10000,
+		LogSpoolDir:  getenv("ARBITER_LOG_SPOOL_DIR", filepath.Join(os.TempDir(), "arbiter-decision-log")),
+		LogSpoolMax:  256 << 20,
+	}
+	if n, err := ParseBytes(os.Getenv("ARBITER_LOG_SPOOL_MAX")); err == nil && n > 0 {
+		c.LogSpoolMax = n
+	}
+	if n, err := strconv.Atoi(os.Getenv("ARBITER_LOG_DROP_THRESHOLD")); err == nil && n > 0 {
+		c.LogDropThreshold = n
+	}
+	if f, err := strconv.ParseFloat(os.Getenv("ARBITER_LOG_SPOOL_HIGH_WATER"), 64); err == nil && f > 0 && f <= 1 {
+		c.LogSpoolHighWater = f
 	}
 	if d, err := time.ParseDuration(os.Getenv("ARBITER_EVAL_TIMEOUT")); err == nil && d > 0 {
 		c.EvalTimeout = d
 	}
 	return c
+}
+
+// ParseBytes reads a size such as 1048576, 512KiB, 64MiB or 1GiB.
+func ParseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("size %q: want bytes, optionally with KiB, MiB or GiB", s)
+	}
+	return n * mult, nil
 }
 
 func getenv(k, def string) string {
@@ -108,7 +147,15 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := api.NewMetrics(reg)
 
-	countDropped := func(n int) { metrics.LogDropped.Add(float64(n)) }
+	for _, reason := range decisionlog.DropReasons {
+		metrics.LogDropped.WithLabelValues(reason) // present at 0 before the first drop
+	}
+	logOpts := decisionlog.Options{
+		QueueSize: cfg.LogQueue, DropThreshold: cfg.LogDropThreshold, SpoolHighWater: cfg.LogSpoolHighWater,
+		SpoolDir: cfg.LogSpoolDir, SpoolMax: cfg.LogSpoolMax,
+		OnDrop:  func(reason string, n int) { metrics.LogDropped.WithLabelValues(reason).Add(float64(n)) },
+		OnError: func(err error) { log.Warn("decision log", "err", err) },
+	}
 	var ready func(context.Context) error
 	if cfg.DatabaseURL != "" {
 		pg, err := store.OpenPostgres(ctx, cfg.DatabaseURL, cat)
@@ -117,9 +164,18 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		}
 		svc.Store, svc.Source, ready = pg, "postgres", pg.Ping
 		svc.closers = append(svc.closers, pg.Close)
-		svc.Log = decisionlog.NewPostgres(pg.Pool(), decisionlog.Options{QueueSize: cfg.LogQueue, OnDrop: countDropped, OnError: func(err error) {
-			log.Warn("decision log write failed", "err", err)
-		}})
+		plog, err := decisionlog.OpenPostgres(pg.Pool(), logOpts)
+		if err != nil {
+			pg.Close()
+			return nil, fmt.Errorf("decision log: %w", err)
+		}
+		svc.Log = plog
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "arbiter_decision_log_spool_bytes", Help: "Bytes of decision-log records waiting on disk for the database.",
+		}, func() float64 { return float64(plog.Spooled()) }))
+		if dir := plog.SpoolDir(); dir != "" {
+			log.Info("decision log spools to disk while the database is away", "dir", dir, "max_bytes", cfg.LogSpoolMax)
+		}
 		log.Info("facts from PostgreSQL", "revision", set.Revision())
 	} else {
 		fixtures := arbiter.Fixtures()
@@ -139,7 +195,9 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		}
 		svc.Store, svc.Source = mem, "memory"
 		svc.closers = append(svc.closers, mem.Close)
-		svc.Log = decisionlog.NewMemoryWith(10000, decisionlog.Options{QueueSize: cfg.LogQueue, OnDrop: countDropped})
+		mlog := decisionlog.NewMemoryWith(10000, logOpts)
+		mem.LogTo(func(r store.LogRecord) { mlog.Enqueue(r) }) // commits are logged as they are stored
+		svc.Log = mlog
 		log.Warn("no DATABASE_URL: serving in-memory facts from fixtures/ (nothing is persisted)", "revision", set.Revision())
 	}
 	svc.closers = append(svc.closers, func() {

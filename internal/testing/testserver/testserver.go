@@ -39,6 +39,11 @@ type Options struct {
 	// PolicyDir serves policies from a folder instead of the embedded bundle (for reload tests).
 	PolicyDir  string
 	AdminToken string
+	// LogSpoolDir is the decision log's spool (a test folder when empty); LogSpoolMax bounds it
+	// (the service default when 0); LogDropThreshold is where /readyz degrades (default when 0).
+	LogSpoolDir      string
+	LogSpoolMax      int64
+	LogDropThreshold int
 }
 
 // Server is a running in-process arbiter server.
@@ -58,8 +63,13 @@ func Start(t testing.TB, opts Options) *Server {
 		url = pgtest.New(t)
 	}
 	ctx := context.Background()
+	spool := opts.LogSpoolDir
+	if spool == "" {
+		spool = t.TempDir()
+	}
 	cfg := server.Config{DatabaseURL: url, PolicyDir: opts.PolicyDir, AdminToken: opts.AdminToken,
-		EvalTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20, LogQueue: 10000}
+		EvalTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20, LogQueue: 10000,
+		LogSpoolDir: spool, LogSpoolMax: opts.LogSpoolMax, LogDropThreshold: opts.LogDropThreshold}
 	svc, err := server.Build(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatalf("testserver: build: %v", err)
@@ -210,7 +220,7 @@ func StartProcessEnv(t testing.TB, env ...string) *Process {
 	addr := ln.Addr().String()
 	ln.Close()
 	cmd := exec.Command(binPath, "serve", "--addr", addr)
-	cmd.Env = append(append(os.Environ(), "DATABASE_URL=", "ARBITER_POLICY_DIR="), env...)
+	cmd.Env = append(append(os.Environ(), "DATABASE_URL=", "ARBITER_POLICY_DIR=", "ARBITER_LOG_SPOOL_DIR="+t.TempDir()), env...)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
