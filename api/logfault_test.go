@@ -352,4 +352,3 @@ func TestDecisionLogFullSpoolIsCountedExactly(t *testing.T) {
 		t.Fatalf("readyz within a minute of %d drops (threshold 1): %d %s", lost, r.Status, r.Raw)
 	}
 }
-
