@@ -61,8 +61,14 @@ func FromEnv() Config {
 		LogSpoolDir:  getenv("ARBITER_LOG_SPOOL_DIR", filepath.Join(os.TempDir(), "arbiter-decision-log")),
 		LogSpoolMax:  256 << 20,
 	}
+	if c.LogSpoolDir == "off" {
+		c.LogSpoolDir = ""
+	}
 	if n, err := ParseBytes(os.Getenv("ARBITER_LOG_SPOOL_MAX")); err == nil && n > 0 {
 		c.LogSpoolMax = n
+	}
+	if n, err := strconv.Atoi(os.Getenv("ARBITER_LOG_QUEUE")); err == nil && n > 0 {
+		c.LogQueue = n
 	}
 	if n, err := strconv.Atoi(os.Getenv("ARBITER_LOG_DROP_THRESHOLD")); err == nil && n > 0 {
 		c.LogDropThreshold = n
