@@ -54,21 +54,24 @@ func TestCommittedDecisionsAreLoggedByTheStore(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	// A replay of a stored commit is logged neither way again.
-	if _, err := e.Decide(context.Background(), engine.Request{Decision: "demo.spend", AsOf: asOf,
-		Input: map[string]any{"account_id": "A", "request_id": "r0"}}); err != nil {
-		t.Fatal(err)
-	}
 	var committed, other []string
-	for _, d := range results {
+	replay := -1
+	for i, d := range results {
 		if d == nil {
 			t.FailNow()
 		}
 		if d.Commit.Committed {
 			committed = append(committed, d.DecisionID)
+			replay = i
 		} else {
 			other = append(other, d.DecisionID)
 		}
+	}
+	// A replay of a stored commit is logged neither way again.
+	again, err := e.Decide(context.Background(), engine.Request{Decision: "demo.spend", AsOf: asOf,
+		Input: map[string]any{"account_id": "A", "request_id": fmt.Sprintf("r%d", replay)}})
+	if err != nil || !again.Commit.Replayed {
+		t.Fatalf("replay of r%d: %+v, %v", replay, again, err)
 	}
 	var logged []string
 	for _, r := range storeLogged {
