@@ -125,13 +125,17 @@ func (p *Postgres) spoolOrDrop(batch []Record) {
 		p.drop(DropWriteFailed, len(batch))
 		return
 	}
-	kept, err := p.spool.append(batch)
+	kept, bad, badErr, err := p.spool.append(batch)
+	if bad > 0 {
+		p.report(badErr)
+		p.drop(DropEncodeFailed, bad)
+	}
 	if err != nil {
 		p.report(err)
-		p.drop(DropWriteFailed, len(batch))
+		p.drop(DropWriteFailed, len(batch)-bad)
 		return
 	}
-	p.drop(DropSpoolFull, len(batch)-kept)
+	p.drop(DropSpoolFull, len(batch)-bad-kept)
 	select {
 	case p.wake <- struct{}{}:
 	default:

@@ -133,18 +133,21 @@ func (s *spool) read(name string) ([]Record, int64, error) {
 	return out, int64(len(raw)), sc.Err()
 }
 
-// append writes the records that fit in one new segment, in order, and returns how many it kept;
-// the rest did not fit. An error means none was kept.
-func (s *spool) append(recs []Record) (int, error) {
+// append writes the records that fit in one new segment, in order, and returns how many it kept and
+// how many could not be encoded (bad, reported by the errors in badErr); the rest did not fit. An
+// error means none was kept.
+func (s *spool) append(recs []Record) (kept, bad int, badErr, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var buf bytes.Buffer
 	var ids []string
+	var badErrs []error
 	for _, r := range recs {
 		line, err := json.Marshal(spooled{ID: r.ID, Decision: r.Decision, Version: r.Version, Outcome: r.Outcome,
 			AsOf: r.AsOf, RecordedAt: r.RecordedAt, Envelope: r.Envelope, Input: r.Input, Facts: r.Facts})
 		if err != nil {
-			return 0, fmt.Errorf("decisionlog: spool %s: %w", r.ID, err)
+			badErrs = append(badErrs, fmt.Errorf("decisionlog: spool %s: %w", r.ID, err))
+			continue
 		}
 		if s.size+int64(buf.Len()+len(line)+1) > s.max {
 			break
@@ -153,20 +156,21 @@ func (s *spool) append(recs []Record) (int, error) {
 		buf.WriteByte('\n')
 		ids = append(ids, r.ID)
 	}
+	badErr = errors.Join(badErrs...)
 	if len(ids) == 0 {
-		return 0, nil
+		return 0, len(badErrs), badErr, nil
 	}
 	s.seq++
 	name := fmt.Sprintf("%020d-%08d%s", time.Now().UnixNano(), s.seq, segmentExt)
 	if err := s.writeFile(name, buf.Bytes()); err != nil {
-		return 0, err
+		return 0, len(badErrs), badErr, err
 	}
 	s.segs = append(s.segs, &segment{name: name, size: int64(buf.Len()), ids: ids})
 	s.size += int64(buf.Len())
 	for _, id := range ids {
 		s.index[id] = name
 	}
-	return len(ids), nil
+	return len(ids), len(badErrs), badErr, nil
 }
 
 // writeFile makes name durable before it becomes visible: a crash leaves the whole file or a .tmp.

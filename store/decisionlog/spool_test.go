@@ -281,3 +281,33 @@ func TestSpoolSlots(t *testing.T) {
 	_ = b.Close(ctx)
 	_ = c.Close(ctx)
 }
+
+// TestSpoolRefusesOnlyTheBadRecord: a record whose JSON is invalid cannot be spooled; it is counted
+// as encode_failed and the others of its batch are spooled.
+func TestSpoolRefusesOnlyTheBadRecord(t *testing.T) {
+	ctx := context.Background()
+	proxy, through, _ := proxied(t)
+	proxy.Kill()
+	var d drops
+	log, err := decisionlog.OpenPostgres(through, decisionlog.Options{Interval: 5 * time.Millisecond, BatchSize: 3, SpoolDir: t.TempDir(), OnDrop: d.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close(ctx)
+	for i := range 3 {
+		r := record(i, "demo.a")
+		if i == 1 {
+			r.Envelope = json.RawMessage(`{"not json`)
+		}
+		log.Enqueue(r)
+	}
+	eventually(t, "the batch is spooled", func() bool { return d.total() == 1 })
+	for _, id := range []string{"d0000", "d0002"} {
+		if _, err := log.Get(ctx, id); err != nil {
+			t.Errorf("%s: %v", id, err)
+		}
+	}
+	if d.get(decisionlog.DropEncodeFailed) != 1 {
+		t.Fatalf("drops %v, want one encode_failed", d.by)
+	}
+}
