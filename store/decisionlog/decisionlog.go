@@ -149,6 +149,7 @@ type writer struct {
 	closed  bool
 	dropped atomic.Uint64
 	recent  *window
+	pending sync.Map // decision id -> *entry queued or in the batch being stored, for Get
 	store   func([]Record) // on the writer goroutine; a failure calls drop itself
 }
 
@@ -165,9 +166,16 @@ func (w *writer) Record(d *engine.Decision, input any, facts map[string]any) {
 }
 
 func (w *writer) put(e entry) bool {
+	id := e.rec.ID
+	if e.d != nil {
+		id = e.d.DecisionID
+	}
+	// Visible to Get before the writer can take it, so that it is never left behind.
+	w.pending.Store(id, &e)
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	if w.closed {
+		w.pending.CompareAndDelete(id, &e)
 		w.drop(DropClosed, 1)
 		return false
 	}
@@ -176,8 +184,19 @@ func (w *writer) put(e entry) bool {
 		return true
 	default:
 	}
+	w.pending.CompareAndDelete(id, &e)
 	w.drop(DropQueueFull, 1)
 	return false
+}
+
+// queued returns a record still waiting for the writer, encoded now.
+func (w *writer) queued(id string) (Record, bool) {
+	v, ok := w.pending.Load(id)
+	if !ok {
+		return Record{}, false
+	}
+	rec, err := v.(*entry).encode()
+	return rec, err == nil
 }
 
 func (w *writer) drop(reason string, n int) {
@@ -216,6 +235,9 @@ func (w *writer) run() {
 	flush := func() {
 		if len(batch) > 0 {
 			w.store(batch)
+			for _, r := range batch {
+				w.pending.Delete(r.ID)
+			}
 			batch = batch[:0]
 		}
 	}
@@ -228,6 +250,7 @@ func (w *writer) run() {
 			}
 			rec, err := e.encode()
 			if err != nil {
+				w.pending.Delete(e.d.DecisionID)
 				w.drop(DropEncodeFailed, 1)
 				w.report(err)
 				continue
@@ -320,15 +343,22 @@ func (m *Memory) Enqueue(rec Record) bool {
 	return true
 }
 
-// Get returns a kept record.
+// Get returns a kept record, or one still queued.
 func (m *Memory) Get(_ context.Context, id string) (Record, error) {
 	m.mu.RLock()
-	defer m.mu.RUnlock()
 	i, ok := m.byID[id]
-	if !ok {
-		return Record{}, ErrNotFound
+	var rec Record
+	if ok {
+		rec = m.ring[i]
 	}
-	return m.ring[i], nil
+	m.mu.RUnlock()
+	if ok {
+		return rec, nil
+	}
+	if rec, ok := m.w.queued(id); ok {
+		return rec, nil
+	}
+	return Record{}, ErrNotFound
 }
 
 // List returns kept records of decision in [from, to), oldest first (see Log).

@@ -324,9 +324,11 @@ func (p *Postgres) Close(ctx context.Context) error {
 
 const selectRecord = `SELECT id, decision, version, as_of, outcome, envelope, input, facts, recorded_at FROM decision_log`
 
-// Get reads one record back from the database, or from the spool while it waits there; records still
-// queued are not found.
+// Get reads one record back from the database, or while it waits in the queue or the spool from there.
 func (p *Postgres) Get(ctx context.Context, id string) (Record, error) {
+	if rec, ok := p.queued(id); ok {
+		return rec, nil
+	}
 	rec, err := p.get(ctx, id)
 	if err == nil || p.spool == nil {
 		return rec, err
