@@ -149,7 +149,7 @@ type writer struct {
 	closed  bool
 	dropped atomic.Uint64
 	recent  *window
-	pending sync.Map // decision id -> *entry queued or in the batch being stored, for Get
+	pending sync.Map       // decision id -> *entry queued or in the batch being stored, for Get
 	store   func([]Record) // on the writer goroutine; a failure calls drop itself
 }
 
