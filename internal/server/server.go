@@ -58,7 +58,7 @@ func FromEnv() Config {
 		EvalTimeout:  2 * time.Second,
 		MaxBodyBytes: 1 << 20,
 		LogQueue:     10000,
-		LogSpoolDir:  getenv("ARBITER_LOG_SPOOL_DIR", filepath.Join(os.TempDir(), "arbiter-decision-log")),
+		LogSpoolDir:  getenv("ARBITER_LOG_SPOOL_DIR", filepath.Join(os.TempDir(), "arbiter-decision-log-"+strconv.Itoa(os.Getuid()))),
 		LogSpoolMax:  256 << 20,
 	}
 	if c.LogSpoolDir == "off" {
