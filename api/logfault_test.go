@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -355,5 +357,74 @@ func TestDecisionLogFullSpoolIsCountedExactly(t *testing.T) {
 	}
 	if r := testserver.Get(t, client, srv.URL, "/readyz"); r.Status != http.StatusServiceUnavailable || r.Body["code"] != "decision_log_degraded" || !strings.Contains(fmt.Sprint(r.Body["detail"]), "dropped") {
 		t.Fatalf("readyz within a minute of %d drops (threshold 1): %d %s", lost, r.Status, r.Raw)
+	}
+}
+
+// TestSpoolSurvivesAProcessCrash: decisions answered by a server process while the database is away
+// wait in its spool on disk; the process is killed (no shutdown), and the next process on the same
+// spool folder writes them to the database.
+func TestSpoolSurvivesAProcessCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	ctx := context.Background()
+	db := pgtest.New(t)
+	proxy, via := tcpproxy.ForURL(t, db)
+	dir := t.TempDir()
+	env := []string{"DATABASE_URL=" + via + "&connect_timeout=1", "ARBITER_LOG_SPOOL_DIR=" + dir}
+	first := testserver.StartProcessEnv(t, env...)
+	client := testserver.Client()
+	proxy.Kill()
+	var ids []string
+	for range 50 {
+		r := testserver.PostRaw(t, client, first.URL, "/v1/decisions/trial.reminders",
+			[]byte(`{"input":{"started_at":"2025-02-20T00:00:00+08:00","expires_at":"2025-03-20T18:00:00+08:00"},"as_of":"2025-02-20T00:00:00+08:00"}`))
+		if r.Status != http.StatusOK {
+			t.Fatalf("trial.reminders without the database: %d %s", r.Status, r.Raw)
+		}
+		ids = append(ids, fmt.Sprint(r.Body["decision_id"]))
+	}
+	spooled := func() string {
+		files, _ := filepath.Glob(filepath.Join(dir, "*", "*.jsonl"))
+		var all []byte
+		for _, f := range files {
+			raw, _ := os.ReadFile(f)
+			all = append(all, raw...)
+		}
+		return string(all)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		missing := 0
+		text := spooled()
+		for _, id := range ids {
+			if !strings.Contains(text, id) {
+				missing++
+			}
+		}
+		if missing == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d decisions did not reach the spool", missing, len(ids))
+		}
+	}
+	if err := first.Signal(os.Kill); err != nil {
+		t.Fatal(err)
+	}
+	proxy.Restore()
+	testserver.StartProcessEnv(t, env...)
+	admin, err := pgxpool.New(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var stored int
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if err := admin.QueryRow(ctx, `SELECT count(*) FROM decision_log WHERE id = ANY($1)`, ids).Scan(&stored); err == nil && stored == len(ids) {
+			break
+		}
+	}
+	if stored != len(ids) {
+		t.Fatalf("after the restart %d of %d spooled decisions reached the database", stored, len(ids))
 	}
 }
