@@ -79,7 +79,8 @@ func startDemoWith(t testing.TB, st store.Store, log decisionlog.Log, ready func
 	}
 	reg := prometheus.NewRegistry()
 	metrics := api.NewMetrics(reg)
-	e := engine.New(set, st, engine.WithRecorder(log))
+	// Like testserver, commits keep each request's as_of so tests pin the instant of the act.
+	e := engine.New(set, st, engine.WithRecorder(log), engine.WithCommitClockSkew(-1))
 	rl := reload.New(e, source, cat, reload.Hooks{OnResult: func(r reload.Report) {
 		if r.OK {
 			metrics.ReloadOK.Set(1)

@@ -123,12 +123,11 @@ func TestDecisionLogLosesNothingUnderFaults(t *testing.T) {
 	}
 	ctx := context.Background()
 	const coupons = 400
-	rows := couponAccounts()
+	var cs, ps []string
 	for i := range coupons {
-		c, p := fmt.Sprintf("K%04d", i), fmt.Sprintf("PAY%04d", i)
-		addRow(rows, "coupons", couponRow(c, "A1", nil))
-		addCouponPayment(rows, p, "A1", couponLineRow("L"+p, p, "O-"+p, "P1", "M1", "150.00", nil))
+		cs, ps = append(cs, fmt.Sprintf("K%04d", i)), append(ps, fmt.Sprintf("PAY%04d", i))
 	}
+	rows := couponRows(cs, ps)
 	db := pgtest.New(t)
 	proxyA, viaA := tcpproxy.ForURL(t, db)
 	proxyB, viaB := tcpproxy.ForURL(t, db)

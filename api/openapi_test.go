@@ -74,19 +74,25 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	}
 }
 
-func TestResponsesMatchTheOpenAPISchemas(t *testing.T) {
+// openAPISchemas returns a compiler of the schemas under components/schemas of openapi.yaml.
+func openAPISchemas(t *testing.T) func(name string) *jsonschema.Schema {
+	t.Helper()
 	doc := openAPIDoc(t)
 	c := jsonschema.NewCompiler()
 	if err := c.AddResource("mem:///openapi.json", doc); err != nil {
 		t.Fatal(err)
 	}
-	schema := func(name string) *jsonschema.Schema {
+	return func(name string) *jsonschema.Schema {
 		s, err := c.Compile("mem:///openapi.json#/components/schemas/" + name)
 		if err != nil {
 			t.Fatalf("schema %s: %v", name, err)
 		}
 		return s
 	}
+}
+
+func TestResponsesMatchTheOpenAPISchemas(t *testing.T) {
+	schema := openAPISchemas(t)
 	a := startDemo(t, nil, nil)
 	decided := post(t, a.url+"/v1/decisions/demo.spend", `{"input":{"account_id":"A","request_id":"r1"},"as_of":"2025-02-01T00:00:00+08:00","explain":true}`)
 	id, _ := decided.body["decision_id"].(string)

@@ -53,6 +53,7 @@ var engineStatus = map[engine.Code]int{
 	engine.CodeEvaluationTimeout:  http.StatusServiceUnavailable,
 	engine.CodePolicyError:        http.StatusInternalServerError,
 	engine.CodeIdempotencyReuse:   http.StatusConflict,
+	engine.CodeAsOfNotNow:         http.StatusUnprocessableEntity,
 }
 
 var titles = map[string]string{
@@ -76,6 +77,7 @@ var titles = map[string]string{
 	string(engine.CodeEvaluationTimeout):  "The decision did not finish in time",
 	string(engine.CodePolicyError):        "The policy failed to evaluate",
 	string(engine.CodeIdempotencyReuse):   "Idempotency key already used by a different request",
+	string(engine.CodeAsOfNotNow):         "A commit decision is made at the server's clock, not at another as_of",
 }
 
 func problem(status int, code, detail string, fields ...engine.FieldError) Problem {

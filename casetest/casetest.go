@@ -227,7 +227,8 @@ func Run(ctx context.Context, set *engine.PolicySet, tc Case) Result {
 
 // RunWith evaluates tc against st, which the caller has loaded with the case's rows.
 func RunWith(ctx context.Context, set *engine.PolicySet, tc Case, st store.Store) Result {
-	e := engine.New(set, st, engine.WithTables(tc.Tables))
+	// A commit is decided at the clock: the case's clock is its as_of, so cases pin the instant of the act.
+	e := engine.New(set, st, engine.WithTables(tc.Tables), engine.WithClock(func() time.Time { return tc.AsOf }))
 	d, err := e.Decide(ctx, tc.Request())
 	r := Result{Case: tc, Failures: tc.Check(d, err)}
 	if d != nil {

@@ -41,6 +41,9 @@ type TableRef struct {
 	Table   string `json:"table"`
 	Version string `json:"version"`
 	Digest  string `json:"digest"`
+	// At is the instant that chose the version when the manifest takes it from the input or facts
+	// (a performance year) instead of as_of.
+	At *time.Time `json:"at,omitempty"`
 }
 
 // CommitInfo reports what a commit decision recorded.

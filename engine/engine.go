@@ -50,13 +50,22 @@ type Engine struct {
 	timeout  time.Duration
 	recorder Recorder
 	tables   map[string]any // rule-table data by table id, replacing the set's versions
+	skew     time.Duration  // how far a commit's as_of may be from the clock; negative: not checked
 }
+
+// DefaultCommitClockSkew is how far a commit request's as_of may differ from the server clock.
+const DefaultCommitClockSkew = 5 * time.Minute
 
 // Option configures an Engine.
 type Option func(*Engine)
 
-// WithClock sets the clock used when a request gives no as_of.
+// WithClock sets the clock used when a request gives no as_of, and the instant of every commit.
 func WithClock(now func() time.Time) Option { return func(e *Engine) { e.clock = now } }
+
+// WithCommitClockSkew sets how far a commit request's as_of may differ from the clock before it is
+// refused (default DefaultCommitClockSkew). A negative d lets a commit keep the request's as_of: only
+// for harnesses that replay acts at pinned instants over scratch data.
+func WithCommitClockSkew(d time.Duration) Option { return func(e *Engine) { e.skew = d } }
 
 // WithTimeout bounds each evaluation.
 func WithTimeout(d time.Duration) Option { return func(e *Engine) { e.timeout = d } }
@@ -70,7 +79,7 @@ func WithTables(data map[string]any) Option { return func(e *Engine) { e.tables 
 
 // New returns an engine serving set over store.
 func New(set *PolicySet, store store.Store, opts ...Option) *Engine {
-	e := &Engine{store: store, clock: time.Now, timeout: 2 * time.Second}
+	e := &Engine{store: store, clock: time.Now, timeout: 2 * time.Second, skew: DefaultCommitClockSkew}
 	for _, o := range opts {
 		o(e)
 	}
@@ -105,6 +114,20 @@ func (e *Engine) Decide(ctx context.Context, req Request) (*Decision, error) {
 		errors.As(err, &ve)
 		return nil, &Error{Code: CodeInvalidInput, Message: err.Error(), Fields: []FieldError{{Field: ve.Path, Message: ve.Message}}}
 	}
+	if pv.commit != nil && !req.DryRun && asOfSource == AsOfFromRequest && e.skew >= 0 {
+		// A commit records an act: it happens now, whatever instant the caller names. A dry run
+		// records nothing, so it may ask what a commit would have answered at another instant.
+		now := e.clock()
+		if diff := req.AsOf.Sub(now).Abs(); diff > e.skew {
+			return nil, &Error{Code: CodeAsOfNotNow, Message: fmt.Sprintf("%s records an act, so it is decided at the server's clock (%s); as_of %s is %s away (at most %s)",
+				req.Decision, now.Format(time.RFC3339), req.AsOf.Format(time.RFC3339), diff.Round(time.Second), e.skew),
+				Fields: []FieldError{{Field: "as_of", Message: "must be the current time (or omitted) for a commit decision"}}}
+		}
+		req.AsOf, asOfSource = now, AsOfFromClock
+		if pv, err = set.selectVersion(req.Decision, req.Version, req.AsOf); err != nil {
+			return nil, err
+		}
+	}
 	if fields := validateFields(pv.schema, req.Input, "input"); len(fields) > 0 {
 		return nil, &Error{Code: CodeInvalidInput, Message: "input does not match the decision's schema", Fields: fields}
 	}
@@ -112,17 +135,9 @@ func (e *Engine) Decide(ctx context.Context, req Request) (*Decision, error) {
 	if err != nil {
 		return nil, err
 	}
-	tables, refs, err := set.tablesAt(pv, req.AsOf)
+	tables, refs, err := set.tablesAt(pv, req, e.tables, nil)
 	if err != nil {
 		return nil, err
-	}
-	for id, data := range e.tables {
-		for i, ref := range refs {
-			if ref.Table == id {
-				tables[ref.Name] = data
-				refs[i].Version += "+override"
-			}
-		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
@@ -133,9 +148,9 @@ func (e *Engine) Decide(ctx context.Context, req Request) (*Decision, error) {
 	}
 	var loaded map[string]any
 	if pv.commit != nil {
-		loaded, err = e.commit(ctx, pv, req, lookups, tables, d)
+		loaded, err = e.commit(ctx, set, pv, req, lookups, tables, d)
 	} else {
-		loaded, err = e.evaluate(ctx, e.store, pv, req, lookups, tables, d)
+		loaded, err = e.evaluate(ctx, e.store, set, pv, req, lookups, tables, d)
 	}
 	if err != nil {
 		return nil, err
@@ -155,7 +170,7 @@ type loader interface {
 }
 
 // evaluate loads facts through l, runs the program and fills d.
-func (e *Engine) evaluate(ctx context.Context, l loader, pv *policyVersion, req Request, lookups []store.Lookup, tables map[string]any, d *Decision) (map[string]any, error) {
+func (e *Engine) evaluate(ctx context.Context, l loader, set *PolicySet, pv *policyVersion, req Request, lookups []store.Lookup, tables map[string]any, d *Decision) (map[string]any, error) {
 	loaded, err := l.Load(ctx, lookups)
 	if err != nil {
 		return nil, factsError(err)
@@ -173,6 +188,17 @@ func (e *Engine) evaluate(ctx context.Context, l loader, pv *policyVersion, req 
 		for k, v := range more {
 			loaded[k] = v
 		}
+	}
+	if pv.lateTables {
+		more, refs, err := set.tablesAt(pv, req, e.tables, loaded)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range more {
+			tables[k] = v
+		}
+		d.Tables = append(d.Tables, refs...)
+		sort.Slice(d.Tables, func(i, j int) bool { return d.Tables[i].Name < d.Tables[j].Name })
 	}
 	r, err := pv.program.Eval(ctx, lang.Doc{Request: req.Input, Facts: loaded, Rules: tables, RulesKey: e.rulesKey(d.Tables), Now: req.AsOf})
 	if err != nil {
@@ -209,7 +235,7 @@ func (e *Engine) rulesKey(refs []TableRef) string {
 }
 
 // commit decides and records consumption in one transaction under the plan's locks.
-func (e *Engine) commit(ctx context.Context, pv *policyVersion, req Request, lookups []store.Lookup, tables map[string]any, d *Decision) (map[string]any, error) {
+func (e *Engine) commit(ctx context.Context, set *PolicySet, pv *policyVersion, req Request, lookups []store.Lookup, tables map[string]any, d *Decision) (map[string]any, error) {
 	key, locks, err := pv.commit.expand(req.Input, req.AsOf)
 	if err != nil {
 		return nil, err
@@ -230,13 +256,16 @@ func (e *Engine) commit(ctx context.Context, pv *policyVersion, req Request, loo
 			d.Commit.Replayed = true
 			return nil
 		}
-		loaded, err = e.evaluate(ctx, tx, pv, req, lookups, tables, d)
+		loaded, err = e.evaluate(ctx, tx, set, pv, req, lookups, tables, d)
 		if err != nil {
 			return err
 		}
 		d.Commit.IdempotencyKey = key
 		d.Commit.DryRun = req.DryRun
-		if d.Outcome != lang.OutcomeAllow || req.DryRun {
+		// A referred act is pending with a person; with hold_on_refer it keeps what it asked for
+		// (its ledger entries) until that person decides, so a concurrent act cannot take it too.
+		held := pv.commit.holdOnRefer && d.Outcome == lang.OutcomeRefer && len(d.Commit.Entries) > 0
+		if (d.Outcome != lang.OutcomeAllow && !held) || req.DryRun {
 			d.Commit.Entries = nil
 			return nil
 		}
@@ -405,20 +434,66 @@ func (s *PolicySet) selectVersion(decision, version string, asOf time.Time) (*po
 		Fields: []FieldError{{Field: "as_of", Message: "is outside every version's window"}}}
 }
 
-// tablesAt returns the data of every table the version reads, effective at asOf.
-func (s *PolicySet) tablesAt(pv *policyVersion, asOf time.Time) (map[string]any, []TableRef, error) {
+// tablesAt returns the data of every table the version reads, each at the instant that chooses its
+// version: as_of, or the date its manifest's at template makes from the input (and, when late, from
+// the facts loaded). Without loaded facts it resolves the tables whose instant needs no fact; with
+// them, only those that do. A table in overrides takes the override's data, marked "+override" (or
+// "override" when no version is effective).
+func (s *PolicySet) tablesAt(pv *policyVersion, req Request, overrides map[string]any, loaded map[string]any) (map[string]any, []TableRef, error) {
 	data := make(map[string]any, len(pv.tables))
 	refs := make([]TableRef, 0, len(pv.tables))
 	for _, t := range pv.tables {
-		tv := s.tables[t.id].at(asOf)
-		if tv == nil {
-			return nil, nil, &Error{Code: CodeNoTableVersion, Message: fmt.Sprintf("rule table %s has no version effective at %s", t.id, asOf.Format(time.RFC3339)),
-				Fields: []FieldError{{Field: "as_of", Message: "is outside every version of rule table " + t.id}}}
+		if t.late() != (loaded != nil) {
+			continue
 		}
+		at, field, err := t.instant(req, loaded)
+		if err != nil {
+			return nil, nil, err
+		}
+		tv := s.tables[t.id].at(at)
+		ref := TableRef{Name: t.name, Table: t.id}
+		if t.at != nil {
+			ref.At = &at
+		}
+		if o, ok := overrides[t.id]; ok {
+			ref.Version = "override"
+			if tv != nil {
+				ref.Version, ref.Digest = tv.version+"+override", tv.digest
+			}
+			data[t.name] = o
+			refs = append(refs, ref)
+			continue
+		}
+		if tv == nil {
+			return nil, nil, &Error{Code: CodeNoTableVersion, Message: fmt.Sprintf("rule table %s has no version effective at %s", t.id, at.Format(time.RFC3339)),
+				Fields: []FieldError{{Field: field, Message: "is outside every version of rule table " + t.id}}}
+		}
+		ref.Version, ref.Digest = tv.version, tv.digest
 		data[t.name] = tv.data
-		refs = append(refs, TableRef{Name: t.name, Table: t.id, Version: tv.version, Digest: tv.digest})
+		refs = append(refs, ref)
 	}
 	return data, refs, nil
+}
+
+// late reports whether the table's instant is made from facts, so it is chosen after they load.
+func (t tableRef) late() bool { return t.at != nil && len(t.at.facts()) > 0 }
+
+// instant is the time that chooses the table's version and the field it came from.
+func (t tableRef) instant(req Request, loaded map[string]any) (time.Time, string, error) {
+	if t.at == nil {
+		return req.AsOf, "as_of", nil
+	}
+	field := t.at.source()
+	v, fe := t.at.expandWith(req.Input, loaded, req.AsOf)
+	if fe != nil {
+		return time.Time{}, "", &Error{Code: CodeInvalidInput, Message: fmt.Sprintf("the date that chooses rule table %s cannot be formed", t.id), Fields: []FieldError{*fe}}
+	}
+	at, err := time.Parse(time.RFC3339, fmt.Sprint(v))
+	if v == nil || err != nil {
+		return time.Time{}, "", &Error{Code: CodeInvalidInput, Message: fmt.Sprintf("%s does not make a date choosing rule table %s (%q from %q)", field, t.id, fmt.Sprint(v), t.at.raw),
+			Fields: []FieldError{{Field: field, Message: "does not make a valid date for rule table " + t.id}}, Err: err}
+	}
+	return at, field, nil
 }
 
 func (t *tableEntry) at(asOf time.Time) *tableVersion {

@@ -306,7 +306,7 @@ func TestAsOfDefaultsToTheServerClockAndSaysSo(t *testing.T) {
 }
 
 func TestCommitNeverOverspendsUnderConcurrency(t *testing.T) {
-	e := engine.New(loadGood(t), memStore(t, nil))
+	e := engine.New(loadGood(t), memStore(t, nil), engine.WithClock(func() time.Time { return at("2025-05-01T00:00:00+08:00") }))
 	const n = 20
 	var wg sync.WaitGroup
 	results := make([]*engine.Decision, n)
@@ -342,7 +342,7 @@ func TestCommitNeverOverspendsUnderConcurrency(t *testing.T) {
 }
 
 func TestCommitIsIdempotentByKey(t *testing.T) {
-	e := engine.New(loadGood(t), memStore(t, nil))
+	e := engine.New(loadGood(t), memStore(t, nil), engine.WithClock(func() time.Time { return at("2025-05-01T00:00:00+08:00") }))
 	req := engine.Request{Decision: "demo.spend", AsOf: at("2025-05-01T00:00:00+08:00"), Input: map[string]any{"account_id": "A", "request_id": "same"}}
 	first, err := e.Decide(context.Background(), req)
 	if err != nil {
@@ -368,7 +368,7 @@ func TestCommitIsIdempotentByKey(t *testing.T) {
 }
 
 func TestDryRunRecordsNothing(t *testing.T) {
-	e := engine.New(loadGood(t), memStore(t, nil))
+	e := engine.New(loadGood(t), memStore(t, nil), engine.WithClock(func() time.Time { return at("2025-05-01T00:00:00+08:00") }))
 	in := map[string]any{"account_id": "A", "request_id": "dry"}
 	d, err := e.Decide(context.Background(), engine.Request{Decision: "demo.spend", AsOf: at("2025-05-01T00:00:00+08:00"), Input: in, DryRun: true})
 	if err != nil {

@@ -23,6 +23,8 @@ const (
 	CodeEvaluationTimeout  Code = "evaluation_timeout"
 	CodePolicyError        Code = "policy_error"
 	CodeIdempotencyReuse   Code = "idempotency_conflict"
+	// CodeAsOfNotNow refuses a commit whose as_of is not the server's clock: an act is recorded when it happens.
+	CodeAsOfNotNow Code = "as_of_not_now"
 )
 
 // Sentinel errors, matched with errors.Is on any *Error of the same code.

@@ -37,21 +37,22 @@ type decisionEntry struct {
 }
 
 type policyVersion struct {
-	decision  string
-	version   string
-	dir       string
-	digest    string
-	language  string
-	desc      string
-	window    window
-	ruleIDs   []string
-	ruleOrder map[string]int
-	facts     []factSpec
-	stages    int // later fact-loading stages after the first
-	tables    []tableRef
-	schema    *jsonschema.Schema
-	commit    *commitPlan
-	program   lang.Program
+	decision   string
+	version    string
+	dir        string
+	digest     string
+	language   string
+	desc       string
+	window     window
+	ruleIDs    []string
+	ruleOrder  map[string]int
+	facts      []factSpec
+	stages     int // later fact-loading stages after the first
+	tables     []tableRef
+	lateTables bool // some table's version is chosen by a date read from facts
+	schema     *jsonschema.Schema
+	commit     *commitPlan
+	program    lang.Program
 }
 
 type factSpec struct {
@@ -69,11 +70,13 @@ type keySpec struct {
 type tableRef struct {
 	name string
 	id   string
+	at   *template // the instant choosing the version; nil: as_of
 }
 
 type commitPlan struct {
 	idempotencyKey template
 	locks          []template
+	holdOnRefer    bool // a referred answer records its ledger entries: the act waits for a person
 }
 
 type tableEntry struct {
@@ -236,11 +239,8 @@ func loadTable(fsys fs.FS, dir, id string, set *PolicySet, ps *lang.Problems) {
 	raw, err := fs.ReadFile(fsys, schemaFile)
 	if err != nil {
 		ps.Add(lang.ProblemReference, schemaFile, 0, "missing: every rule table needs a schema.yaml")
-	} else {
-		var n yaml.Node
-		if err := yaml.Unmarshal(raw, &n); err != nil {
-			strictyaml.AddProblem(schemaFile, err.Error(), ps)
-		} else if doc, err := strictyaml.Value(&n); err != nil {
+	} else if n, ok := strictyaml.Parse(schemaFile, raw, ps); ok {
+		if doc, err := strictyaml.Value(n); err != nil {
 			ps.Add(lang.ProblemSchema, schemaFile, 0, "%v", err)
 		} else if s, err := compileSchema(schemaFile, doc); err != nil {
 			ps.Add(lang.ProblemSchema, schemaFile, 0, "%v", err)
@@ -412,13 +412,41 @@ func loadPolicyVersion(ctx context.Context, fsys fs.FS, dir string, set *PolicyS
 	}
 	pv.stages = stageFacts(file, pv.facts, set.catalog, ps)
 	// tables
+	factNames := map[string]bool{}
+	for _, f := range pv.facts {
+		factNames[f.name] = true
+	}
 	for _, name := range sortedKeys(m.Tables) {
-		id := m.Tables[name]
+		id := m.Tables[name].Table
 		if _, ok := set.tables[id]; !ok {
 			ps.Add(lang.ProblemReference, file, 0, "tables.%s: rule table %q does not exist", name, id)
 			continue
 		}
-		pv.tables = append(pv.tables, tableRef{name: name, id: id})
+		ref := tableRef{name: name, id: id}
+		if at := m.Tables[name].At; at != "" {
+			t, err := parseTemplate(at)
+			if err != nil {
+				ps.Add(lang.ProblemInvalid, file, 0, "tables.%s.at: %v", name, err)
+				continue
+			}
+			if len(t.parts) == 0 || (len(t.parts) == 1 && t.parts[0].literal != "") {
+				ps.Add(lang.ProblemInvalid, file, 0, "tables.%s.at: %q must take its date from the input or a fact, such as \"{input.policy_year}-12-31T00:00:00+08:00\"", name, at)
+				continue
+			}
+			bad := false
+			for _, f := range t.facts() {
+				if !factNames[f] {
+					ps.Add(lang.ProblemReference, file, 0, "tables.%s.at: no fact %q in this manifest", name, f)
+					bad = true
+				}
+			}
+			if bad {
+				continue
+			}
+			ref.at = &t
+			pv.lateTables = pv.lateTables || ref.late()
+		}
+		pv.tables = append(pv.tables, ref)
 	}
 	// input schema
 	if m.InputSchema.Kind == 0 {
@@ -432,7 +460,7 @@ func loadPolicyVersion(ctx context.Context, fsys fs.FS, dir string, set *PolicyS
 	}
 	// commit
 	if m.Commit != nil {
-		cp := &commitPlan{}
+		cp := &commitPlan{holdOnRefer: m.Commit.HoldOnRefer}
 		t, err := parseTemplate(m.Commit.IdempotencyKey)
 		if err != nil || m.Commit.IdempotencyKey == "" {
 			ps.Add(lang.ProblemInvalid, file, 0, "commit.idempotency_key: must be a template such as \"{input.payment_id}\" (%v)", err)

@@ -14,20 +14,20 @@ import (
 
 // manifest is the decoded manifest.yaml of one policy version.
 type manifest struct {
-	Decision    string             `yaml:"decision"`
-	Version     string             `yaml:"version"`
-	Description string             `yaml:"description"`
-	ValidFrom   time.Time          `yaml:"valid_from"`
-	ValidTo     *time.Time         `yaml:"valid_to"`
-	Language    string             `yaml:"language"`
-	Entrypoint  string             `yaml:"entrypoint"`
-	Modules     []string           `yaml:"modules"`
-	Catalog     string             `yaml:"catalog"`
-	Rules       []string           `yaml:"rules"`
-	Facts       map[string]factRef `yaml:"facts"`
-	Tables      map[string]string  `yaml:"tables"`
-	InputSchema yaml.Node          `yaml:"input_schema"`
-	Commit      *commitSpec        `yaml:"commit"`
+	Decision    string              `yaml:"decision"`
+	Version     string              `yaml:"version"`
+	Description string              `yaml:"description"`
+	ValidFrom   time.Time           `yaml:"valid_from"`
+	ValidTo     *time.Time          `yaml:"valid_to"`
+	Language    string              `yaml:"language"`
+	Entrypoint  string              `yaml:"entrypoint"`
+	Modules     []string            `yaml:"modules"`
+	Catalog     string              `yaml:"catalog"`
+	Rules       []string            `yaml:"rules"`
+	Facts       map[string]factRef  `yaml:"facts"`
+	Tables      map[string]tableUse `yaml:"tables"`
+	InputSchema yaml.Node           `yaml:"input_schema"`
+	Commit      *commitSpec         `yaml:"commit"`
 }
 
 type factRef struct {
@@ -35,9 +35,47 @@ type factRef struct {
 	Key      map[string]string `yaml:"key"`
 }
 
+// tableUse names a rule table, and optionally the instant that chooses its version: either the
+// plain form "tables: {policy: incentive.growth_policy}" (chosen by as_of) or
+// "{table: incentive.growth_policy, at: \"{input.policy_year}-12-31T00:00:00+08:00\"}".
+type tableUse struct {
+	Table string
+	At    string
+}
+
+// UnmarshalYAML accepts a table id or a mapping with exactly the keys table and at.
+func (u *tableUse) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		return n.Decode(&u.Table)
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: a table is a table id or {table: <id>, at: <template>}", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		var dst *string
+		switch k.Value {
+		case "table":
+			dst = &u.Table
+		case "at":
+			dst = &u.At
+		default:
+			return fmt.Errorf("line %d: field %s not found in a table reference (table, at)", k.Line, k.Value)
+		}
+		if err := v.Decode(dst); err != nil {
+			return err
+		}
+	}
+	if u.Table == "" || u.At == "" {
+		return fmt.Errorf("line %d: a table reference mapping needs both table and at", n.Line)
+	}
+	return nil
+}
+
 type commitSpec struct {
 	IdempotencyKey string   `yaml:"idempotency_key"`
 	Locks          []string `yaml:"locks"`
+	HoldOnRefer    bool     `yaml:"hold_on_refer"`
 }
 
 // window is a half-open effective interval [From, To); a nil To is open-ended.
@@ -76,6 +114,7 @@ type templatePart struct {
 	fact    []string // fact name then path, when set: a key taken from another fact
 	layout  string   // as_of layout, when set
 	isAsOf  bool
+	alt     *templatePart // fallback when an input field or fact value is absent ({input.x|as_of:2006})
 }
 
 var placeholder = regexp.MustCompile(`\{([^{}]*)\}`)
@@ -87,27 +126,11 @@ func parseTemplate(s string) (template, error) {
 		if m[0] > last {
 			t.parts = append(t.parts, templatePart{literal: s[last:m[0]]})
 		}
-		expr := s[m[2]:m[3]]
-		switch {
-		case strings.HasPrefix(expr, "input."):
-			path := strings.Split(strings.TrimPrefix(expr, "input."), ".")
-			for _, p := range path {
-				if p == "" {
-					return t, fmt.Errorf("template %q: empty path segment", s)
-				}
-			}
-			t.parts = append(t.parts, templatePart{path: path})
-		case strings.HasPrefix(expr, "facts."):
-			path := strings.Split(strings.TrimPrefix(expr, "facts."), ".")
-			if len(path) < 2 || slices.Contains(path, "") {
-				return t, fmt.Errorf("template %q: {%s} must name a fact and a field, such as {facts.account.tier}", s, expr)
-			}
-			t.parts = append(t.parts, templatePart{fact: path})
-		case strings.HasPrefix(expr, "as_of:"):
-			t.parts = append(t.parts, templatePart{isAsOf: true, layout: strings.TrimPrefix(expr, "as_of:")})
-		default:
-			return t, fmt.Errorf("template %q: placeholder {%s} must be {input.<path>}, {facts.<name>.<path>} or {as_of:<layout>}", s, expr)
+		part, err := parsePlaceholder(s, s[m[2]:m[3]])
+		if err != nil {
+			return t, err
 		}
+		t.parts = append(t.parts, part)
 		last = m[1]
 	}
 	if last < len(s) {
@@ -117,6 +140,41 @@ func parseTemplate(s string) (template, error) {
 		return t, fmt.Errorf("template %q: unbalanced braces", s)
 	}
 	return t, nil
+}
+
+// parsePlaceholder parses one placeholder; "a|b" takes b when a's input field or fact value is absent.
+func parsePlaceholder(s, expr string) (templatePart, error) {
+	head, rest, hasAlt := strings.Cut(expr, "|")
+	var p templatePart
+	switch {
+	case strings.HasPrefix(head, "input."):
+		path := strings.Split(strings.TrimPrefix(head, "input."), ".")
+		if slices.Contains(path, "") {
+			return p, fmt.Errorf("template %q: empty path segment", s)
+		}
+		p = templatePart{path: path}
+	case strings.HasPrefix(head, "facts."):
+		path := strings.Split(strings.TrimPrefix(head, "facts."), ".")
+		if len(path) < 2 || slices.Contains(path, "") {
+			return p, fmt.Errorf("template %q: {%s} must name a fact and a field, such as {facts.account.tier}", s, head)
+		}
+		p = templatePart{fact: path}
+	case strings.HasPrefix(head, "as_of:"):
+		if hasAlt {
+			return p, fmt.Errorf("template %q: {%s} is always present, so it must come last", s, expr)
+		}
+		return templatePart{isAsOf: true, layout: strings.TrimPrefix(head, "as_of:")}, nil
+	default:
+		return p, fmt.Errorf("template %q: placeholder {%s} must be {input.<path>}, {facts.<name>.<path>} or {as_of:<layout>}, alternatives joined by |", s, expr)
+	}
+	if hasAlt {
+		alt, err := parsePlaceholder(s, rest)
+		if err != nil {
+			return p, err
+		}
+		p.alt = &alt
+	}
+	return p, nil
 }
 
 func literals(ps []templatePart) []string {
@@ -129,7 +187,7 @@ func literals(ps []templatePart) []string {
 
 // field names the single input field this template is made of, or "" when it is composite.
 func (t template) field() string {
-	if len(t.parts) == 1 && t.parts[0].path != nil {
+	if len(t.parts) == 1 && t.parts[0].path != nil && t.parts[0].alt == nil {
 		return "input." + strings.Join(t.parts[0].path, ".")
 	}
 	return ""
@@ -145,12 +203,27 @@ func (t template) firstField() string {
 	return ""
 }
 
+// source names the first input field or fact field a template reads, for error messages.
+func (t template) source() string {
+	for _, p := range t.parts {
+		switch {
+		case p.path != nil:
+			return "input." + strings.Join(p.path, ".")
+		case p.fact != nil:
+			return "facts." + strings.Join(p.fact, ".")
+		}
+	}
+	return "as_of"
+}
+
 // facts lists the facts a template reads its key from.
 func (t template) facts() []string {
 	var out []string
 	for _, p := range t.parts {
-		if p.fact != nil {
-			out = append(out, p.fact[0])
+		for a := &p; a != nil; a = a.alt {
+			if a.fact != nil {
+				out = append(out, a.fact[0])
+			}
 		}
 	}
 	return out
@@ -164,34 +237,47 @@ func (t template) expand(input any, asOf time.Time) (any, *FieldError) {
 // expandWith evaluates the template over the input and the facts loaded so far. A fact field
 // that is absent or null yields nil: the lookup it keys then matches nothing.
 func (t template) expandWith(input any, loaded map[string]any, asOf time.Time) (any, *FieldError) {
-	if len(t.parts) == 1 && t.parts[0].path != nil {
-		return lookupPath(input, t.parts[0].path)
-	}
-	if len(t.parts) == 1 && t.parts[0].fact != nil {
-		return factValue(loaded, t.parts[0].fact), nil
+	if len(t.parts) == 1 && t.parts[0].literal == "" {
+		return t.parts[0].value(input, loaded, asOf)
 	}
 	var b strings.Builder
 	for _, p := range t.parts {
-		switch {
-		case p.path != nil:
-			v, fe := lookupPath(input, p.path)
-			if fe != nil {
-				return nil, fe
-			}
-			fmt.Fprint(&b, v)
-		case p.fact != nil:
-			v := factValue(loaded, p.fact)
-			if v == nil {
-				return nil, nil
-			}
-			fmt.Fprint(&b, v)
-		case p.isAsOf:
-			b.WriteString(asOf.In(calendar.Beijing).Format(p.layout))
-		default:
+		if p.literal != "" {
 			b.WriteString(p.literal)
+			continue
 		}
+		v, fe := p.value(input, loaded, asOf)
+		if fe != nil {
+			return nil, fe
+		}
+		if v == nil {
+			return nil, nil
+		}
+		fmt.Fprint(&b, v)
 	}
 	return b.String(), nil
+}
+
+// value evaluates one placeholder, falling back to its alternative when the value is absent. A fact
+// field that is absent or null yields nil: the lookup it keys then matches nothing.
+func (p templatePart) value(input any, loaded map[string]any, asOf time.Time) (any, *FieldError) {
+	switch {
+	case p.path != nil:
+		v, fe := lookupPath(input, p.path)
+		if fe != nil && p.alt != nil && fe.Message == msgRequired {
+			return p.alt.value(input, loaded, asOf)
+		}
+		return v, fe
+	case p.fact != nil:
+		v := factValue(loaded, p.fact)
+		if v == nil && p.alt != nil {
+			return p.alt.value(input, loaded, asOf)
+		}
+		return v, nil
+	case p.isAsOf:
+		return asOf.In(calendar.Beijing).Format(p.layout), nil
+	}
+	return p.literal, nil
 }
 
 // factValue reads name.path from the loaded facts; nil when any step is missing or not an object.
@@ -211,16 +297,18 @@ func factValue(loaded map[string]any, ref []string) any {
 	return cur
 }
 
+const msgRequired = "is required"
+
 func lookupPath(input any, path []string) (any, *FieldError) {
 	cur := input
 	for _, p := range path {
 		m, ok := cur.(map[string]any)
 		if !ok {
-			return nil, &FieldError{Field: "input." + strings.Join(path, "."), Message: "is required"}
+			return nil, &FieldError{Field: "input." + strings.Join(path, "."), Message: msgRequired}
 		}
 		cur, ok = m[p]
 		if !ok || cur == nil {
-			return nil, &FieldError{Field: "input." + strings.Join(path, "."), Message: "is required"}
+			return nil, &FieldError{Field: "input." + strings.Join(path, "."), Message: msgRequired}
 		}
 	}
 	switch cur.(type) {

@@ -1,14 +1,10 @@
 package engine
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"arbiter/engine/internal/calendar"
-	"arbiter/internal/strictyaml"
 )
 
 func TestTemplates(t *testing.T) {
@@ -66,25 +62,6 @@ func FuzzParseTemplate(f *testing.F) {
 			return
 		}
 		_, _ = tp.expand(map[string]any{"a": "x"}, time.Unix(0, 0))
-	})
-}
-
-func FuzzNodeValue(f *testing.F) {
-	for _, s := range []string{"a: 1\nb: [1, 2.5, x]\n", "x: &a {k: v}\ny: *a\n", "<<: {a: 1}\n", "- !!binary aGk=\n", "~"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		var n yaml.Node
-		if err := yaml.Unmarshal([]byte(s), &n); err != nil {
-			return
-		}
-		v, err := strictyaml.Value(&n)
-		if err != nil {
-			return
-		}
-		if _, err := json.Marshal(v); err != nil {
-			t.Fatalf("nodeValue gave a value JSON cannot encode: %v", err)
-		}
 	})
 }
 

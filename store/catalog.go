@@ -11,6 +11,9 @@ import (
 	"sort"
 
 	"gopkg.in/yaml.v3"
+
+	"arbiter/engine/lang"
+	"arbiter/internal/strictyaml"
 )
 
 // Catalog is the validated set of fact tables and the providers that read them.
@@ -121,9 +124,9 @@ type providerDecl struct {
 }
 
 func (c *Catalog) parseFile(file string, raw []byte, ps *problems) []providerDecl {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		ps.add(file, yamlErrorLine(err), "invalid YAML: %v", err)
+	doc, err := strictyaml.Load(raw)
+	if err != nil {
+		ps.list = append(ps.list, yamlError(file, err))
 		return nil
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
@@ -422,14 +425,15 @@ func stringList(file string, n *yaml.Node, where string, ps *problems) []string 
 	return out
 }
 
-var yamlLinePattern = regexp.MustCompile(`line (\d+)`)
-
-func yamlErrorLine(err error) int {
-	m := yamlLinePattern.FindStringSubmatch(err.Error())
-	if m == nil {
-		return 0
+// yamlError renders a strictyaml error as file:line: a syntax error is "invalid YAML", a breach of the
+// budget "over budget".
+func yamlError(file string, err error) error {
+	var ye *strictyaml.Error
+	if !errors.As(err, &ye) {
+		return &fileError{file: file, msg: "invalid YAML: " + err.Error()}
 	}
-	var n int
-	fmt.Sscan(m[1], &n)
-	return n
+	if ye.Code == lang.ProblemBudget {
+		return &fileError{file: file, line: ye.Line, msg: "over budget: " + ye.Msg}
+	}
+	return &fileError{file: file, line: ye.Line, msg: "invalid YAML: " + ye.Msg}
 }

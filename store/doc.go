@@ -42,7 +42,9 @@
 // Fixtures and a test case's given are YAML rows by table, checked by [ParseRows] and
 // [ParseRowsNode] (file:line errors; decimals must be quoted strings or integers, never bare
 // floats). Anchors and merge keys (<<: *base) work for rows, json values and the tables of a given;
-// a key or a primary key given twice is an error. Only values PostgreSQL can store are accepted
+// a key or a primary key given twice is an error. Catalog and fixture files are read within the YAML
+// budget of every file the service reads (size, nesting, nodes, alias expansion; see
+// internal/strictyaml): a breach is "file:line: over budget: ...". Only values PostgreSQL can store are accepted
 // (no NUL in text, years 1 to 9999, numeric's digits). [LoadRowsDir] merges a folder of them and
 // refuses a primary key given twice across files.
 //

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"arbiter/internal/strictyaml"
 )
 
 // Rows are canonical rows by table: every declared column present, defaults applied.
@@ -28,11 +30,11 @@ func ParseRows(c *Catalog, filename string, data []byte) (Rows, error) {
 }
 
 func parseRows(c *Catalog, filename string, data []byte) (Rows, rowLines, error) {
-	var n yaml.Node
-	if err := yaml.Unmarshal(data, &n); err != nil {
-		return nil, nil, &fileError{file: filename, line: yamlErrorLine(err), msg: "invalid YAML: " + err.Error()}
+	n, err := strictyaml.Load(data)
+	if err != nil {
+		return nil, nil, yamlError(filename, err)
 	}
-	return parseRowsNode(c, filename, &n)
+	return parseRowsNode(c, filename, n)
 }
 
 // rowLines are the lines rows start at, by table, in the order of Rows.

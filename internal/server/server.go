@@ -45,6 +45,10 @@ type Config struct {
 	LogSpoolMax       int64   // bytes the spool may hold
 	LogDropThreshold  int     // /readyz degrades when this many records were dropped in the last minute
 	LogSpoolHighWater float64 // /readyz degrades when the spool holds more than this fraction of LogSpoolMax
+	// CommitClockSkew is how far a commit request's as_of may be from the clock (0: the engine's
+	// default); negative keeps the request's as_of, for test harnesses that replay pinned instants.
+	CommitClockSkew time.Duration
+	Clock           func() time.Time // nil: the system clock
 }
 
 // FromEnv reads the configuration from the environment, with defaults.
@@ -78,6 +82,9 @@ func FromEnv() Config {
 	}
 	if d, err := time.ParseDuration(os.Getenv("ARBITER_EVAL_TIMEOUT")); err == nil && d > 0 {
 		c.EvalTimeout = d
+	}
+	if d, err := time.ParseDuration(os.Getenv("ARBITER_COMMIT_CLOCK_SKEW")); err == nil && d != 0 {
+		c.CommitClockSkew = d
 	}
 	return c
 }
@@ -213,7 +220,17 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 			log.Warn("decision log flush", "err", err)
 		}
 	})
-	svc.Engine = engine.New(set, svc.Store, engine.WithTimeout(cfg.EvalTimeout), engine.WithRecorder(svc.Log))
+	opts := []engine.Option{engine.WithTimeout(cfg.EvalTimeout), engine.WithRecorder(svc.Log)}
+	if cfg.CommitClockSkew != 0 {
+		opts = append(opts, engine.WithCommitClockSkew(cfg.CommitClockSkew))
+	}
+	if cfg.CommitClockSkew < 0 {
+		log.Warn("commit decisions keep the request's as_of (negative commit clock skew): for test harnesses only")
+	}
+	if cfg.Clock != nil {
+		opts = append(opts, engine.WithClock(cfg.Clock))
+	}
+	svc.Engine = engine.New(set, svc.Store, opts...)
 	svc.Reloader = reload.New(svc.Engine, source, cat, reload.Hooks{OnResult: func(r reload.Report) {
 		if r.OK {
 			metrics.Reloads.WithLabelValues("success").Inc()

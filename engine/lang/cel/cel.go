@@ -10,6 +10,7 @@ import (
 	"time"
 
 	celgo "cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/common/types/traits"
@@ -24,8 +25,19 @@ import (
 // identPattern is the shape of variable and output names.
 var identPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
-// celCostLimit bounds the work one CEL expression may do; it stops runaway comprehensions.
-const celCostLimit = 5_000_000
+// interruptEvery is how many comprehension iterations run between two looks at the deadline.
+const interruptEvery = 64
+
+// maxCost refuses at load time an expression whose estimated worst case is absurd, assuming
+// every list, map and string it meets holds at most maxSize elements (see sizeBound).
+const (
+	maxCost = 1_000_000_000
+	maxSize = 100
+)
+
+// progOpts are the options of every CEL program: evaluation is bounded by the context deadline,
+// checked inside comprehensions, rather than by a cost tracker on every step.
+var progOpts = []celgo.ProgramOption{celgo.EvalOptions(celgo.OptOptimize), celgo.InterruptCheckFrequency(interruptEvery)}
 
 type celPolicyFile struct {
 	Variables []celNamed  `yaml:"variables"`
@@ -53,42 +65,46 @@ type celOutput struct {
 	Always     bool      `yaml:"always"`
 }
 
+// celPart is one expression of a policy, checked on its own so its problems point at its line.
+type celPart struct {
+	ast *celgo.Ast
+	prg celgo.Program
+}
+
 type celVariable struct {
 	name string
-	prg  celgo.Program
+	celPart
 }
 
 type celRuleProgram struct {
 	id, effect, code string
-	cond, message    celgo.Program
+	cond, message    celPart // message.prg is nil when the rule has none
 }
 
 type celOutputProgram struct {
 	name   string
 	always bool
-	prg    celgo.Program
+	celPart
 }
 
 // celProgram is a CEL policy compiled and type-checked once.
 //
-// Each expression is checked on its own (so problems point at their line), then the rule
-// conditions are compiled again as one list and the outputs as one map: a decision costs a few
-// program runs instead of one per expression.
+// Each expression is checked on its own (so problems point at their line); the checked ASTs are
+// then inlined into one program that computes the whole decision in a single run. The parts stay
+// compiled so that a failed run can be repeated expression by expression to name what failed.
 type celProgram struct {
 	vars    []celVariable
 	rules   []celRuleProgram
 	outputs []celOutputProgram
-	outcome celgo.Program
+	outcome celPart // outcome.prg is nil when the policy leaves the outcome to its rules
 
-	fused         celgo.Program // variables, conditions and outputs in one program; nil when not possible
-	conditions    celgo.Program // [cond0, cond1, ...]
-	alwaysOutputs celgo.Program // {name: expr} of outputs computed even on deny; nil when none
-	allowOutputs  celgo.Program // {name: expr} of the other outputs; nil when none
+	fused    celgo.Program // the whole policy in one program; nil when it could not be built
+	messages bool          // some rule has a message, so the fused result carries "m"
 }
 
 // celBaseEnv declares what every CEL policy sees; it is built once per policy set load.
-func celBaseEnv() (*celgo.Env, error) {
-	return celgo.NewEnv(
+func celBaseEnv(extra ...celgo.EnvOption) (*celgo.Env, error) {
+	return celgo.NewEnv(append([]celgo.EnvOption{
 		Library(),
 		ext.Strings(), ext.Math(), ext.Lists(), ext.Sets(), ext.Bindings(),
 		celgo.OptionalTypes(),
@@ -97,26 +113,28 @@ func celBaseEnv() (*celgo.Env, error) {
 		celgo.Variable("rules", celgo.MapType(celgo.StringType, celgo.DynType)),
 		celgo.Variable("now", celgo.TimestampType),
 		calendarFunctions(),
-	)
+	}, extra...)...)
 }
 
 // Compiler compiles a version's policy.cel.yaml: variables, rules and outputs, each type-checked.
-type Compiler struct{}
+type Compiler struct {
+	extra []celgo.EnvOption // more declarations, for tests
+}
 
-// Compile checks every expression of src's policy.cel.yaml and fuses them into as few programs as possible.
-func (Compiler) Compile(_ context.Context, src lang.Source) (lang.Program, []lang.Problem) {
+// Compile checks every expression of src's policy.cel.yaml and fuses them into one program.
+func (c Compiler) Compile(_ context.Context, src lang.Source) (lang.Program, []lang.Problem) {
 	var ps lang.Problems
 	if src.Entrypoint != "" {
 		ps.Add(lang.ProblemInvalid, path.Join(src.Dir, "manifest.yaml"), 1, "entrypoint is for rego policies; a cel policy is policy.cel.yaml")
 	}
-	p := compile(src, &ps)
+	p := compile(src, c.extra, &ps)
 	if ps.Len() > 0 {
 		return nil, ps.List
 	}
 	return p, nil
 }
 
-func compile(src lang.Source, ps *lang.Problems) *celProgram {
+func compile(src lang.Source, extra []celgo.EnvOption, ps *lang.Problems) *celProgram {
 	file := path.Join(src.Dir, "policy.cel.yaml")
 	raw, err := fs.ReadFile(src.FS, file)
 	if err != nil {
@@ -131,35 +149,42 @@ func compile(src lang.Source, ps *lang.Problems) *celProgram {
 	for _, id := range src.RuleIDs {
 		ruleOrder[id] = true
 	}
-	env, err := celBaseEnv()
+	env, err := celBaseEnv(extra...)
 	if err != nil {
 		ps.Add(lang.ProblemCompile, file, 0, "cel environment: %v", err)
 		return nil
 	}
 	before := ps.Len()
 	p := &celProgram{}
-	compile := func(n *yaml.Node, what string, want *celgo.Type) (celgo.Program, *celgo.Type) {
+	compile := func(n *yaml.Node, what string, want *celgo.Type) celPart {
 		if n.Kind == 0 || strings.TrimSpace(n.Value) == "" {
 			ps.Add(lang.ProblemInvalid, file, n.Line, "%s: expression is required", what)
-			return nil, nil
+			return celPart{}
 		}
 		ast, iss := env.Compile(n.Value)
 		if iss.Err() != nil {
 			for _, e := range iss.Errors() {
 				ps.AddAt(lang.ProblemType, file, n.Line+max(e.Location.Line()-1, 0), e.Location.Column()+1, "%s: %s", what, e.Message)
 			}
-			return nil, nil
+			return celPart{}
 		}
 		if want != nil && !ast.OutputType().IsAssignableType(want) && ast.OutputType() != celgo.DynType {
 			ps.Add(lang.ProblemType, file, n.Line, "%s: must be %s, is %s", what, want, ast.OutputType())
-			return nil, nil
+			return celPart{}
 		}
-		prg, err := env.Program(ast, celgo.CostLimit(celCostLimit), celgo.EvalOptions(celgo.OptOptimize))
+		if est, err := env.EstimateCost(ast, sizeBound{}, boundedRange); err != nil {
+			ps.Add(lang.ProblemCompile, file, n.Line, "%s: cost estimate: %v", what, err)
+			return celPart{}
+		} else if est.Max > maxCost {
+			ps.Add(lang.ProblemBudget, file, n.Line, "%s: may cost up to %d steps with lists of %d elements, more than %d", what, est.Max, maxSize, maxCost)
+			return celPart{}
+		}
+		prg, err := env.Program(ast, progOpts...)
 		if err != nil {
 			ps.Add(lang.ProblemCompile, file, n.Line, "%s: %v", what, err)
-			return nil, nil
+			return celPart{}
 		}
-		return prg, ast.OutputType()
+		return celPart{ast: ast, prg: prg}
 	}
 	seen := map[string]bool{}
 	for i, v := range pf.Variables {
@@ -169,12 +194,12 @@ func compile(src lang.Source, ps *lang.Problems) *celProgram {
 			continue
 		}
 		seen[v.Name] = true
-		prg, t := compile(&v.Expression, what, nil)
-		if prg == nil {
+		part := compile(&v.Expression, what, nil)
+		if part.prg == nil {
 			continue
 		}
-		p.vars = append(p.vars, celVariable{name: v.Name, prg: prg})
-		if env, err = env.Extend(celgo.Variable("vars."+v.Name, t)); err != nil {
+		p.vars = append(p.vars, celVariable{name: v.Name, celPart: part})
+		if env, err = env.Extend(celgo.Variable("vars."+v.Name, part.ast.OutputType())); err != nil {
 			ps.Add(lang.ProblemCompile, file, v.Expression.Line, "%s: %v", what, err)
 		}
 	}
@@ -187,242 +212,154 @@ func compile(src lang.Source, ps *lang.Problems) *celProgram {
 		if !lang.ValidEffect(r.Effect) {
 			ps.Add(lang.ProblemInvalid, file, r.Condition.Line, "%s: effect must be deny, refer or note", what)
 		}
-		cond, _ := compile(&r.Condition, what+" condition", celgo.BoolType)
-		var msg celgo.Program
+		rule := celRuleProgram{id: r.ID, effect: r.Effect, code: r.Code}
+		rule.cond = compile(&r.Condition, what+" condition", celgo.BoolType)
 		if r.Message.Kind != 0 {
-			msg, _ = compile(&r.Message, what+" message", celgo.StringType)
+			rule.message = compile(&r.Message, what+" message", celgo.StringType)
+			p.messages = true
 		}
 		if !ruleOrder[r.ID] && len(ruleOrder) > 0 {
 			ps.Add(lang.ProblemReference, file, r.Condition.Line, "%s: rule id is not listed in the manifest's rules", what)
 		}
-		p.rules = append(p.rules, celRuleProgram{id: r.ID, effect: r.Effect, code: r.Code, cond: cond, message: msg})
+		p.rules = append(p.rules, rule)
 	}
+	outputs := map[string]bool{}
 	for i, o := range pf.Outputs {
 		what := fmt.Sprintf("outputs[%d] %s", i, o.Name)
-		if !identPattern.MatchString(o.Name) {
-			ps.Add(lang.ProblemInvalid, file, o.Expression.Line, "%s: name must be a lower_snake identifier", what)
+		if !identPattern.MatchString(o.Name) || outputs[o.Name] {
+			ps.Add(lang.ProblemInvalid, file, o.Expression.Line, "%s: name must be a unique lower_snake identifier", what)
 			continue
 		}
-		prg, _ := compile(&o.Expression, what, nil)
-		p.outputs = append(p.outputs, celOutputProgram{name: o.Name, always: o.Always, prg: prg})
+		outputs[o.Name] = true
+		p.outputs = append(p.outputs, celOutputProgram{name: o.Name, always: o.Always, celPart: compile(&o.Expression, what, nil)})
 	}
 	if pf.Outcome.Kind != 0 {
-		p.outcome, _ = compile(&pf.Outcome, "outcome", celgo.StringType)
+		p.outcome = compile(&pf.Outcome, "outcome", celgo.StringType)
 	}
 	if ps.Len() > before {
 		return nil
 	}
-	var err2 error
-	if p.conditions, err2 = combine(env, conditionsSource(pf.Rules)); err2 != nil {
-		ps.Add(lang.ProblemCompile, file, 0, "rules: %v", err2)
-	}
-	if p.alwaysOutputs, err2 = combine(env, outputsSource(pf.Outputs, true)); err2 != nil {
-		ps.Add(lang.ProblemCompile, file, 0, "outputs: %v", err2)
-	}
-	if p.allowOutputs, err2 = combine(env, outputsSource(pf.Outputs, false)); err2 != nil {
-		ps.Add(lang.ProblemCompile, file, 0, "outputs: %v", err2)
-	}
-	if ps.Len() > before {
-		return nil
-	}
-	if pf.Outcome.Kind == 0 {
-		// Best effort: a policy the fused form cannot express still runs expression by expression.
-		p.fused, _ = combine(env, fusedSource(pf))
-	}
+	// Best effort: a policy the inliner cannot fuse still runs expression by expression.
+	p.fused, _ = p.fuse(env)
 	return p
 }
 
-// fusedSource writes the whole policy as one expression: variables become cel.bind names, the
-// conditions a list, and the allow-only outputs are computed only when no deny rule fired.
+// fuse builds the whole policy as one program from the checked expressions, so no source text is
+// spliced: a combined expression refers to every part by a declared name, and the inliner puts
+// the part's checked AST in its place. Rule i's condition is arb.c<i>, its message arb.m<i>,
+// output i arb.o<i>:
 //
-//	cel.bind(arbv_a, <a>, ... cel.bind(arbc, [<c0>, ...], {"c": arbc, "a": {...}, "o": arbc[0] || ... ? {} : {...}}))
-func fusedSource(pf celPolicyFile) string {
-	var denyIdx []string
-	for i, r := range pf.Rules {
-		if lang.Denies(r.Effect) {
-			denyIdx = append(denyIdx, fmt.Sprintf("arbc[%d]", i))
+//	cel.bind(arbc, [arb.c0, ...],
+//	  {"v": [dyn(vars.a), ...], "c": arbc, "m": [arbc[0] ? arb.m0 : "", ...],
+//	   "a": {"name": dyn(arb.o0), ...}, "o": arbc[0] || ... ? {} : {...}})
+//
+// An outcome expression adds cel.bind(arbo, arb.outcome, ...) around the map, which then also
+// holds "outcome" and decides "o" as the expression-by-expression path does.
+//
+// A variable used more than once is bound once with cel.bind above all its uses; "v" uses every
+// variable at the top of the expression, so that binding is never inside a comprehension and each
+// variable is evaluated once per decision, as the expression-by-expression path does.
+func (p *celProgram) fuse(env *celgo.Env) (celgo.Program, error) {
+	var decls []celgo.EnvOption
+	var parts []*celgo.InlineVariable
+	name := func(n string, part celPart) string {
+		decls = append(decls, celgo.Variable(n, part.ast.OutputType()))
+		parts = append(parts, celgo.NewInlineVariable(n, part.ast))
+		return n
+	}
+	var conds, msgs, denies []string
+	for i, r := range p.rules {
+		conds = append(conds, name(fmt.Sprintf("arb.c%d", i), r.cond))
+		msg := `""`
+		if r.message.prg != nil {
+			msg = fmt.Sprintf("arbc[%d] ? %s : %s", i, name(fmt.Sprintf("arb.m%d", i), r.message), msg)
+		}
+		msgs = append(msgs, msg)
+		if lang.Denies(r.effect) {
+			denies = append(denies, fmt.Sprintf("arbc[%d]", i))
 		}
 	}
-	conds := conditionsSource(pf.Rules)
-	if conds == "" {
-		conds = "[]"
-	}
-	always := outputsSource(pf.Outputs, true)
-	if always == "" {
-		always = "{}"
-	}
-	allow := outputsSource(pf.Outputs, false)
-	if allow == "" {
-		allow = "{}"
-	}
-	if len(denyIdx) > 0 {
-		allow = "(" + strings.Join(denyIdx, " || ") + ") ? {} : " + allow
-	}
-	body := fmt.Sprintf(`cel.bind(arbc, %s, {"c": arbc, "a": %s, "o": %s})`, conds, always, allow)
-	for i := len(pf.Variables) - 1; i >= 0; i-- {
-		v := pf.Variables[i]
-		body = fmt.Sprintf("cel.bind(arbv_%s, %s, %s)", v.Name, v.Expression.Value, body)
-	}
-	return renameVars(body)
-}
-
-// renameVars rewrites vars.<name> outside string literals to the bound arbv_<name>.
-func renameVars(src string) string {
-	var b strings.Builder
-	for i := 0; i < len(src); {
-		c := src[i]
-		if c == '"' || c == '\'' {
-			j := i + 1
-			for j < len(src) && src[j] != c {
-				if src[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			if j >= len(src) {
-				j = len(src) - 1
-			}
-			b.WriteString(src[i : j+1])
-			i = j + 1
-			continue
-		}
-		if strings.HasPrefix(src[i:], "vars.") && (i == 0 || !isIdentByte(src[i-1])) {
-			b.WriteString("arbv_")
-			i += len("vars.")
-			continue
-		}
-		b.WriteByte(c)
-		i++
-	}
-	return b.String()
-}
-
-func isIdentByte(c byte) bool {
-	return c == '_' || c == '.' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-}
-
-func conditionsSource(rules []celRule) string {
-	if len(rules) == 0 {
-		return ""
-	}
-	parts := make([]string, len(rules))
-	for i, r := range rules {
-		parts[i] = "(" + r.Condition.Value + ")"
-	}
-	return "[" + strings.Join(parts, ",\n") + "]"
-}
-
-func outputsSource(outputs []celOutput, always bool) string {
-	var parts []string
-	for _, o := range outputs {
-		if o.Always == always {
-			parts = append(parts, fmt.Sprintf("%q: dyn(%s)", o.Name, o.Expression.Value))
+	var always, allow []string
+	for i, o := range p.outputs {
+		entry := fmt.Sprintf("%q: dyn(%s)", o.name, name(fmt.Sprintf("arb.o%d", i), o.celPart))
+		if o.always {
+			always = append(always, entry)
+		} else {
+			allow = append(allow, entry)
 		}
 	}
-	if len(parts) == 0 {
-		return ""
+	var vars []string
+	for _, v := range p.vars {
+		vars = append(vars, "dyn(vars."+v.name+")")
 	}
-	return "{" + strings.Join(parts, ",\n") + "}"
-}
+	denied := "false"
+	if len(denies) > 0 {
+		denied = strings.Join(denies, " || ")
+	}
+	result := []string{`"v": [` + strings.Join(vars, ", ") + "]", `"c": arbc`}
+	if p.messages {
+		result = append(result, `"m": [`+strings.Join(msgs, ", ")+"]")
+	}
+	if p.outcome.prg != nil {
+		// As the expression-by-expression path: an outcome other than a string leaves it to the rules.
+		denied = fmt.Sprintf(`arbo == "deny" || ((type(arbo) != string || arbo == "") && (%s))`, denied)
+		result = append(result, `"outcome": arbo`)
+	}
+	result = append(result, `"a": {`+strings.Join(always, ", ")+"}")
+	if denied == "false" {
+		result = append(result, `"o": {`+strings.Join(allow, ", ")+"}")
+	} else {
+		result = append(result, fmt.Sprintf(`"o": (%s) ? {} : {%s}`, denied, strings.Join(allow, ", ")))
+	}
+	src := "{" + strings.Join(result, ", ") + "}"
+	if p.outcome.prg != nil {
+		src = fmt.Sprintf("cel.bind(arbo, %s, %s)", name("arb.outcome", p.outcome), src)
+	}
+	src = fmt.Sprintf("cel.bind(arbc, [%s], %s)", strings.Join(conds, ", "), src)
 
-// combine compiles one program over already-checked expressions; empty source means none.
-func combine(env *celgo.Env, src string) (celgo.Program, error) {
-	if src == "" {
-		return nil, nil
+	fenv, err := env.Extend(decls...)
+	if err != nil {
+		return nil, err
 	}
-	ast, iss := env.Compile(src)
+	ast, iss := fenv.Compile(src)
 	if iss.Err() != nil {
 		return nil, iss.Err()
 	}
-	return env.Program(ast, celgo.CostLimit(celCostLimit), celgo.EvalOptions(celgo.OptOptimize))
+	// Parts first, as they use the variables; then each variable, the last first, as a variable
+	// may use the ones before it. One pass for all: the root stays a comprehension (a cel.bind)
+	// when a binding wraps it, which the inliner's walk of the tree relies on.
+	for i := len(p.vars) - 1; i >= 0; i-- {
+		parts = append(parts, celgo.NewInlineVariable("vars."+p.vars[i].name, p.vars[i].ast))
+	}
+	opt, err := celgo.NewStaticOptimizer(celgo.NewInliningOptimizer(parts...))
+	if err != nil {
+		return nil, err
+	}
+	if ast, iss = opt.Optimize(fenv, ast); iss.Err() != nil {
+		return nil, iss.Err()
+	}
+	return fenv.Program(ast, progOpts...)
 }
 
 // Eval runs the fused program, or expression by expression when it fails so the error names its part.
 func (p *celProgram) Eval(ctx context.Context, doc lang.Doc) (*lang.Result, error) {
 	act := &celActivation{request: doc.Request, facts: doc.Facts, rules: doc.Rules, now: doc.Now}
 	if p.fused != nil {
-		if r, ok := p.evalFused(act); ok {
-			return r, nil
-		}
-		// On any error, run expression by expression so the error names its variable, rule or output.
-	}
-	if len(p.vars) > 0 {
-		act.vars = make(map[string]ref.Val, len(p.vars))
-	}
-	for _, v := range p.vars {
-		out, _, err := v.prg.Eval(act)
-		if err != nil {
-			return nil, fmt.Errorf("cel: variable %s: %w", v.name, err)
-		}
-		act.vars["vars."+v.name] = out
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("cel: %w", err)
-	}
-	r := &lang.Result{Outputs: map[string]any{}}
-	if p.conditions != nil {
-		out, _, err := p.conditions.Eval(act)
-		if err != nil {
-			return nil, p.ruleError(act, err)
-		}
-		fired, ok := out.Value().([]ref.Val)
-		if !ok {
-			list, isList := out.(traits.Lister)
-			if !isList {
-				return nil, fmt.Errorf("cel: rule conditions gave %v", out.Type())
-			}
-			fired = make([]ref.Val, len(p.rules))
-			for i := range p.rules {
-				fired[i] = list.Get(types.Int(i))
+		out, _, err := p.fused.ContextEval(ctx, act)
+		if err == nil {
+			if r, ok := p.fusedResult(out); ok {
+				return r, nil
 			}
 		}
-		for i, rule := range p.rules {
-			if fired[i] != types.True {
-				continue
-			}
-			reason := lang.Reason{Code: rule.code, Rule: rule.id, Effect: rule.effect}
-			if rule.message != nil {
-				msg, _, err := rule.message.Eval(act)
-				if err != nil {
-					return nil, fmt.Errorf("cel: rule %s message: %w", rule.id, err)
-				}
-				reason.Message, _ = msg.Value().(string)
-			}
-			r.Reasons = append(r.Reasons, reason)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("cel: %w", context.Cause(ctx))
 		}
 	}
-	if p.outcome != nil {
-		out, _, err := p.outcome.Eval(act)
-		if err != nil {
-			return nil, fmt.Errorf("cel: outcome: %w", err)
-		}
-		r.Outcome, _ = out.Value().(string)
-	}
-	denied := r.Outcome == lang.OutcomeDeny
-	if r.Outcome == "" {
-		for _, re := range r.Reasons {
-			if lang.Denies(re.Effect) {
-				denied = true
-			}
-		}
-	}
-	if err := p.addOutputs(act, p.alwaysOutputs, r.Outputs); err != nil {
-		return nil, err
-	}
-	if !denied {
-		if err := p.addOutputs(act, p.allowOutputs, r.Outputs); err != nil {
-			return nil, err
-		}
-	}
-	return r, nil
+	return p.evalParts(ctx, act)
 }
 
-// evalFused runs the one-program form; ok is false when it failed and the slow path must explain why.
-func (p *celProgram) evalFused(act *celActivation) (*lang.Result, bool) {
-	out, _, err := p.fused.Eval(act)
-	if err != nil {
-		return nil, false
-	}
+// fusedResult reads the fused program's result; ok is false when it is not what fuse builds.
+func (p *celProgram) fusedResult(out ref.Val) (*lang.Result, bool) {
 	m, ok := out.(traits.Mapper)
 	if !ok {
 		return nil, false
@@ -431,43 +368,25 @@ func (p *celProgram) evalFused(act *celActivation) (*lang.Result, bool) {
 	if !ok {
 		return nil, false
 	}
+	var msgs traits.Lister
+	if p.messages {
+		if msgs, ok = m.Get(types.String("m")).(traits.Lister); !ok {
+			return nil, false
+		}
+	}
 	r := &lang.Result{Outputs: map[string]any{}}
-	needVars := false
 	for i, rule := range p.rules {
 		if conds.Get(types.Int(i)) != types.True {
 			continue
 		}
-		r.Reasons = append(r.Reasons, lang.Reason{Code: rule.code, Rule: rule.id, Effect: rule.effect})
-		if rule.message != nil {
-			needVars = true
+		reason := lang.Reason{Code: rule.code, Rule: rule.id, Effect: rule.effect}
+		if rule.message.prg != nil {
+			reason.Message, _ = msgs.Get(types.Int(i)).Value().(string)
 		}
+		r.Reasons = append(r.Reasons, reason)
 	}
-	if needVars {
-		// Messages are rare (rules that fired) and may read variables: compute them the plain way.
-		if len(p.vars) > 0 {
-			act.vars = make(map[string]ref.Val, len(p.vars))
-		}
-		for _, v := range p.vars {
-			val, _, err := v.prg.Eval(act)
-			if err != nil {
-				return nil, false
-			}
-			act.vars["vars."+v.name] = val
-		}
-		j := 0
-		for i, rule := range p.rules {
-			if conds.Get(types.Int(i)) != types.True {
-				continue
-			}
-			if rule.message != nil {
-				msg, _, err := rule.message.Eval(act)
-				if err != nil {
-					return nil, false
-				}
-				r.Reasons[j].Message, _ = msg.Value().(string)
-			}
-			j++
-		}
+	if p.outcome.prg != nil {
+		r.Outcome, _ = m.Get(types.String("outcome")).Value().(string)
 	}
 	for _, key := range []string{"a", "o"} {
 		v, err := Native(m.Get(types.String(key)))
@@ -482,44 +401,88 @@ func (p *celProgram) evalFused(act *celActivation) (*lang.Result, bool) {
 	return r, true
 }
 
-func (p *celProgram) addOutputs(act *celActivation, prg celgo.Program, into map[string]any) error {
-	if prg == nil {
-		return nil
+// evalParts computes the decision expression by expression, so an error names its variable, rule
+// or output.
+func (p *celProgram) evalParts(ctx context.Context, act *celActivation) (*lang.Result, error) {
+	if len(p.vars) > 0 {
+		act.vars = make(map[string]ref.Val, len(p.vars))
 	}
-	out, _, err := prg.Eval(act)
-	if err != nil {
-		return p.outputError(act, err)
+	for _, v := range p.vars {
+		out, _, err := v.prg.ContextEval(ctx, act)
+		if err != nil {
+			return nil, fmt.Errorf("cel: variable %s: %w", v.name, err)
+		}
+		act.vars["vars."+v.name] = out
 	}
-	v, err := Native(out)
-	if err != nil {
-		return fmt.Errorf("cel: outputs: %w", err)
+	r := &lang.Result{Outputs: map[string]any{}}
+	for _, rule := range p.rules {
+		out, _, err := rule.cond.prg.ContextEval(ctx, act)
+		if err != nil {
+			return nil, fmt.Errorf("cel: rule %s: %w", rule.id, err)
+		}
+		if out != types.True {
+			continue
+		}
+		reason := lang.Reason{Code: rule.code, Rule: rule.id, Effect: rule.effect}
+		if rule.message.prg != nil {
+			msg, _, err := rule.message.prg.ContextEval(ctx, act)
+			if err != nil {
+				return nil, fmt.Errorf("cel: rule %s message: %w", rule.id, err)
+			}
+			reason.Message, _ = msg.Value().(string)
+		}
+		r.Reasons = append(r.Reasons, reason)
 	}
-	m, _ := v.(map[string]any)
-	for k, val := range m {
-		into[k] = val
+	if p.outcome.prg != nil {
+		out, _, err := p.outcome.prg.ContextEval(ctx, act)
+		if err != nil {
+			return nil, fmt.Errorf("cel: outcome: %w", err)
+		}
+		r.Outcome, _ = out.Value().(string)
 	}
+	denied := r.Outcome == lang.OutcomeDeny
+	if r.Outcome == "" {
+		for _, re := range r.Reasons {
+			if lang.Denies(re.Effect) {
+				denied = true
+			}
+		}
+	}
+	for _, o := range p.outputs {
+		if denied && !o.always {
+			continue
+		}
+		out, _, err := o.prg.ContextEval(ctx, act)
+		if err != nil {
+			return nil, fmt.Errorf("cel: output %s: %w", o.name, err)
+		}
+		v, err := Native(out)
+		if err != nil {
+			return nil, fmt.Errorf("cel: output %s: %w", o.name, err)
+		}
+		r.Outputs[o.name] = v
+	}
+	return r, nil
+}
+
+// sizeBound is the load-time cost estimator: every list, map or string whose size the expression
+// does not fix is taken to hold at most maxSize elements.
+type sizeBound struct{}
+
+func (sizeBound) EstimateSize(cost.AstNode) *cost.SizeEstimate {
+	s := cost.RangedSizeEstimate(0, maxSize)
+	return &s
+}
+
+func (sizeBound) EstimateCallCost(string, string, *cost.AstNode, []cost.AstNode) *cost.CallEstimate {
 	return nil
 }
 
-// ruleError names the rule whose condition failed, by running them one at a time.
-func (p *celProgram) ruleError(act *celActivation, err error) error {
-	for _, rule := range p.rules {
-		if _, _, e := rule.cond.Eval(act); e != nil {
-			return fmt.Errorf("cel: rule %s: %w", rule.id, e)
-		}
-	}
-	return fmt.Errorf("cel: rules: %w", err)
-}
-
-// outputError names the output that failed, by running them one at a time.
-func (p *celProgram) outputError(act *celActivation, err error) error {
-	for _, o := range p.outputs {
-		if _, _, e := o.prg.Eval(act); e != nil {
-			return fmt.Errorf("cel: output %s: %w", o.name, e)
-		}
-	}
-	return fmt.Errorf("cel: outputs: %w", err)
-}
+// boundedRange takes lists.range(n) to make at most maxSize elements, as sizeBound does for
+// other lists; its own model trusts n, which is unknown until evaluation.
+var boundedRange = cost.OverloadCostEstimate("lists_range", func(cost.Estimator, *cost.AstNode, []cost.AstNode) *cost.CallEstimate {
+	return cost.NewListCallEstimate(cost.RangedCostEstimate(1, maxSize), cost.RangedSizeEstimate(0, maxSize))
+})
 
 // celActivation resolves a policy's names without building a map per evaluation.
 type celActivation struct {

@@ -27,8 +27,12 @@ var (
 	collection = types.NewAny(types.NewArray(nil, operand), types.NewSet(operand))
 )
 
-// Options returns the rego options that register the dec.* built-in functions.
+// Options returns the rego options that register the dec.* and cal.* built-in functions.
 func Options() []func(*oparego.Rego) {
+	return append(decimalOptions(), calendarOptions()...)
+}
+
+func decimalOptions() []func(*oparego.Rego) {
 	return []func(*oparego.Rego){
 		binary("dec.add", "a + b", func(a, b decimal.Decimal) (decimal.Decimal, error) { return a.Add(b), nil }),
 		binary("dec.sub", "a - b", func(a, b decimal.Decimal) (decimal.Decimal, error) { return a.Sub(b), nil }),

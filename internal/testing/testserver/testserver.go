@@ -44,6 +44,10 @@ type Options struct {
 	LogSpoolDir      string
 	LogSpoolMax      int64
 	LogDropThreshold int
+	// CommitClockSkew is the server's commit clock skew. Zero keeps each commit request's as_of, as
+	// the catalog cases do, so tests pin the instant of the act; set it (with Clock) to test the check.
+	CommitClockSkew time.Duration
+	Clock           func() time.Time // nil: the system clock
 }
 
 // Server is a running in-process arbiter server.
@@ -68,8 +72,11 @@ func Start(t testing.TB, opts Options) *Server {
 		spool = t.TempDir()
 	}
 	cfg := server.Config{DatabaseURL: url, PolicyDir: opts.PolicyDir, AdminToken: opts.AdminToken,
-		EvalTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20, LogQueue: 10000,
+		EvalTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20, LogQueue: 10000, CommitClockSkew: -1, Clock: opts.Clock,
 		LogSpoolDir: spool, LogSpoolMax: opts.LogSpoolMax, LogDropThreshold: opts.LogDropThreshold}
+	if opts.CommitClockSkew != 0 {
+		cfg.CommitClockSkew = opts.CommitClockSkew
+	}
 	svc, err := server.Build(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatalf("testserver: build: %v", err)
@@ -114,9 +121,10 @@ func Fixtures(t testing.TB) store.Rows {
 
 // Response is a decoded HTTP answer: an envelope on 200, a problem otherwise.
 type Response struct {
-	Status int
-	Body   map[string]any
-	Raw    []byte
+	Status      int
+	ContentType string
+	Body        map[string]any
+	Raw         []byte
 }
 
 // Post sends body as JSON to path and decodes the JSON answer (numbers as json.Number).
@@ -156,7 +164,7 @@ func read(t testing.TB, resp *http.Response) Response {
 	if err != nil {
 		t.Fatalf("read body: %v", err)
 	}
-	r := Response{Status: resp.StatusCode, Raw: raw}
+	r := Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Raw: raw}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	_ = dec.Decode(&r.Body)
@@ -220,7 +228,9 @@ func StartProcessEnv(t testing.TB, env ...string) *Process {
 	addr := ln.Addr().String()
 	ln.Close()
 	cmd := exec.Command(binPath, "serve", "--addr", addr)
-	cmd.Env = append(append(os.Environ(), "DATABASE_URL=", "ARBITER_POLICY_DIR=", "ARBITER_LOG_SPOOL_DIR="+t.TempDir()), env...)
+	// Like Start, commits keep each request's as_of so tests pin the instant of the act.
+	cmd.Env = append(append(os.Environ(), "DATABASE_URL=", "ARBITER_POLICY_DIR=", "ARBITER_COMMIT_CLOCK_SKEW=-1s",
+		"ARBITER_LOG_SPOOL_DIR="+t.TempDir()), env...)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {

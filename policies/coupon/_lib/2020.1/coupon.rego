@@ -1,8 +1,6 @@
-# Per-coupon evaluation of rules-marketplace.md §1, shared by every coupon decision.
-# The same file sits in each coupon policy version folder (the engine compiles one folder at a time);
-# api/coupon_test.go fails when the copies differ. Each folder's context.rego says what is evaluated:
-# package arbiter.coupon.context with coupons, usage, payment, orders, lines, settings, now,
-# payment_redeemed and check_selection.
+# Per-coupon evaluation of rules-marketplace.md §1, shared by every coupon decision. Each decision's
+# context.rego says what is evaluated: package arbiter.coupon.context with coupons, usage, payment,
+# orders, lines, settings, now, payment_redeemed and check_selection.
 #
 # A coupon is checked in two steps: verdict (findings, eligible lines, deduction) for every coupon,
 # and reasons (buyer-readable messages) only for the coupons an answer explains.
@@ -38,16 +36,12 @@ discount_names := {
 	"EXCLUSIVE_WITH_CHANNEL_DISCOUNT": "a partner-granted (channel) discount",
 }
 
-beijing_offset_ns := 28800000000000
-
-day_ns := 86400000000000
-
 reason(rule, code, msg) := {"rule": rule, "code": code, "message": msg}
 
 ns(ts) := time.parse_rfc3339_ns(ts)
 
-# bj formats a timestamp as Beijing wall-clock time.
-bj(ts) := sprintf("%s (UTC+08:00)", [time.format([ns(ts) + beijing_offset_ns, "UTC", "2006-01-02 15:04:05"])])
+# bj formats a timestamp as Beijing wall-clock time, "2025-03-01 00:00:00 (UTC+08:00)".
+bj(ts) := sprintf("%s (UTC+08:00)", [replace(trim_suffix(cal.beijing_time(ts), "+08:00"), "T", " ")])
 
 present(x) if {
 	x != null
@@ -130,37 +124,19 @@ window_code(c) := "COUPON_NOT_YET_EFFECTIVE" if {
 	c.status == "expired"
 }
 
-# add_months adds calendar months to a Beijing wall-clock instant, clamping to the end of a shorter month.
-add_months(t, n) := r if {
-	r := time.add_date(t, 0, n, 0)
-	[_, _, d1] := time.date(r)
-	[_, _, d0] := time.date(t)
-	d1 == d0
-} else := r if {
-	added := time.add_date(t, 0, n, 0)
-	[_, _, overflow] := time.date(added)
-	r := added - (overflow * day_ns)
-}
-
 config_valid(c) if {
 	present(c.face_value)
 	dec.gt(c.face_value, "0")
 	window_known(c)
-	from := ns(c.valid_from) + beijing_offset_ns
-	to := ns(c.valid_to) + beijing_offset_ns
+	from := ns(c.valid_from)
+	to := ns(c.valid_to)
 	from <= to
 	within_max_validity(from, to)
 }
 
-# n calendar months are at least n*28 days, so a shorter window needs no calendar (AMB-08).
-short_validity_ns := (settings.max_validity_months * 28) * day_ns
-
-# within_max_validity takes Beijing wall-clock instants, as add_months does.
-within_max_validity(from, to) if {
-	to - from <= short_validity_ns
-} else if {
-	to <= add_months(from, settings.max_validity_months)
-}
+# AMB-08: a window ends at most max_validity_months calendar months (Beijing time, clamped to the
+# end of a shorter month) after it starts.
+within_max_validity(from, to) if to <= cal.add_months(from, settings.max_validity_months)
 
 spent(c) if c.status == "used"
 
@@ -322,17 +298,10 @@ coupon_usable(c) if {
 	to := time.parse_rfc3339_ns(c.valid_to)
 	from <= now_ns
 	now_ns <= to
-	validity_ok(from, to)
+	within_max_validity(from, to)
 	present(c.face_value)
 	dec.gt(c.face_value, "0")
 	not c.id in consumed_ids
-}
-
-# validity_ok is within_max_validity for UTC instants; the calendar is only read for long windows.
-validity_ok(from, to) if {
-	to - from <= short_validity_ns
-} else if {
-	within_max_validity(from + beijing_offset_ns, to + beijing_offset_ns)
 }
 
 payment_ok if count(payment_findings) == 0

@@ -1,8 +1,7 @@
 package arbiter.fh.lib
 
 # FH (dedicated-staff incentive) rules of rules-benefits.md §B, shared by fh.application (a partner's
-# monthly application, several persons) and fh.grant (the commit of one person's incentive); both
-# folders hold an identical copy of this file.
+# monthly application, several persons) and fh.grant (the commit of one person's incentive).
 
 import data.arbiter.benefits.dates
 
@@ -18,7 +17,7 @@ cfg := input.rules.programmes.programmes[prog]
 
 partner := input.facts.partner
 
-today := dates.today
+today := cal.beijing_date(input.now)
 
 # One person per line: fh.application sends lines, fh.grant sends the line's fields at the top level.
 line_fields := {"person_id", "person_type", "scenario", "standards", "project_ids", "class_hours", "satisfaction"}
@@ -42,7 +41,7 @@ valid_cert_codes(pid) := {c.code | some c in person_certs(pid); c.kind == "cert"
 
 window_of(p, m) := [s, s + 2] if {
 	input.rules.programmes.programmes[p].window.quarter
-	s := dates.month_index(dates.quarter_start(m))
+	s := dates.month_index(cal.quarter_start(dates.month_first(m)))
 } else := [dates.month_index(m), (dates.month_index(m) + input.rules.programmes.programmes[p].window.months) - 1]
 
 window := window_of(prog, month)
@@ -70,13 +69,18 @@ recorded_window(g) := [dates.month_index(g.coverage_from), dates.month_index(g.c
 # idempotency key "<application>/<person>/<programme>/<month>" says what was granted.
 ledger_rows := array.concat(object.get(input.facts, "partner_ledger", []), object.get(input.facts, "person_ledger", []))
 
+# A zero amount is a referred application pending with the desk (FH-01 names pending applications as
+# blocking); fh.release rows with the same key free it when the desk rejects the application.
+released := {r.idempotency_key | some r in ledger_rows; r.decision == "fh.release"}
+
 committed := {{"application_id": parts[0], "person_id": parts[1], "programme": parts[2], "month": parts[3]} |
 	some r in ledger_rows
 	r.decision == "fh.grant"
 	parts := split(r.idempotency_key, "/")
 	count(parts) == 4
 	parts[0] != req.application_id
-	dec.gt(r.amount, "0")
+	not dec.lt(r.amount, "0")
+	not r.idempotency_key in released
 }
 
 # held(pid) lists every period the person already holds: {programme, window, source}.
@@ -458,6 +462,13 @@ findings contains line_finding(i, "refer", "FH-21", "FH_SCENARIO_TIER_UNMAPPED",
 	not scenario_tier(l.scenario)
 }
 
+# FH-21: a tier configured without its amount per standard cannot be paid; the desk decides, not a silent null.
+findings contains line_finding(i, "refer", "FH-21", "FH_TIER_AMOUNT_UNCONFIGURED", sprintf("the %s scenario is tier %d, but no amount per standard is configured for that tier (fh.capability_building tier_amounts)", [l.scenario, scenario_tier(l.scenario)])) if {
+	prog == "svc_capability_2025"
+	some i, l in lines
+	not capability.tier_amounts[format_int(scenario_tier(l.scenario), 10)]
+}
+
 capability_amount(l) := dec.fixed(dec.mul(count(l.standards), capability.tier_amounts[format_int(scenario_tier(l.scenario), 10)]), 2)
 
 # ---------------------------------------------------------------- 10.6.3 SI presales (FH-30..FH-36)
@@ -472,7 +483,7 @@ findings contains line_finding(i, "reject", "FH-33", "FH_SPECIALIST_TENURE_LT_3M
 	not tenure_ok(p)
 }
 
-tenure_from(p) := dates.months_later(p.project_specialist_since, si.min_specialist_months) if p.project_specialist_since != null else := "(unknown)"
+tenure_from(p) := cal.months_later(p.project_specialist_since, si.min_specialist_months) if p.project_specialist_since != null else := "(unknown)"
 
 tenure_ok(p) if {
 	p.project_specialist_since != null

@@ -17,13 +17,25 @@ granted if {
 ledger := [
 	{"key": sprintf("fh_person:%s", [input.request.person_id]), "amount": line.amount},
 	{"key": sprintf("fh_partner:%s", [input.request.partner_id]), "amount": line.amount},
-] if granted else := []
+] if granted else := hold if held else := []
+
+# FH-01: a referred application is pending with the desk and blocks the person's period like a grant.
+# The manifest's hold_on_refer records these zero-amount rows; fh.release frees them when the desk
+# rejects the application.
+held if lib.outcome == "refer"
+
+hold := [
+	{"key": sprintf("fh_person:%s", [input.request.person_id]), "amount": "0"},
+	{"key": sprintf("fh_partner:%s", [input.request.partner_id]), "amount": "0"},
+]
 
 decision := {
 	"outcome": lib.outcome,
 	"reasons": lib.reasons,
-	"outputs": object.union(object.remove(lib.outputs, ["lines", "eligible_lines", "total_amount"]), object.union(line, {"granted": granted_flag})),
+	"outputs": object.union(object.remove(lib.outputs, ["lines", "eligible_lines", "total_amount"]), object.union(line, {"granted": granted_flag, "held_pending": held_flag})),
 	"ledger": ledger,
 }
 
 granted_flag := true if granted else := false
+
+held_flag := true if held else := false

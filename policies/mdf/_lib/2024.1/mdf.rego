@@ -1,9 +1,9 @@
 package arbiter.mdf.lib
 
 # MDF application rules (rules-benefits.md §A1-§A4), shared by mdf.application (the check) and
-# mdf.apply (the commit that consumes the budget); both folders hold an identical copy of this file.
+# mdf.apply (the commit that consumes the budget).
 
-import data.arbiter.benefits.dates
+import data.arbiter.mdf.approval
 
 req := input.request
 
@@ -17,7 +17,7 @@ elig := input.rules.eligibility
 
 types := input.rules.activity_types.types
 
-cal := dates.calendar(input.rules.calendar)
+workdays := input.rules.calendar
 
 basis := req.funding_basis
 
@@ -118,11 +118,13 @@ last_end := max({a.end_date | some a in acts})
 
 last_start := max({a.start_date | some a in acts})
 
-submitted_on := dates.beijing_date(req.submitted_at)
+# mdf.apply (a commit) is submitted at its own instant; mdf.application checks a planned submitted_at.
+submitted_on := cal.beijing_date(object.get(req, "submitted_at", input.now))
 
-lead_days := dates.working_days(cal, submitted_on, first_start)
+calendar_known := cal.covers(workdays, submitted_on, first_start)
 
-calendar_known := dates.covered(cal, submitted_on, first_start)
+# AMB-21: without the calendar of those days the lead time is not counted at all, not guessed.
+lead_days := cal.working_days(workdays, submitted_on, first_start) if calendar_known else := null
 
 late if {
 	calendar_known
@@ -133,19 +135,11 @@ has_text(s) if trim_space(s) != ""
 
 late_reason_given if has_text(object.get(req, "late_reason", ""))
 
-approved_on := dates.beijing_date(req.approval_completed_at) if req.approval_completed_at
-
-approval_deadline := sprintf("%s-%s", [year_text, timing.approval_deadline])
-
-next_year_deadline := sprintf("%d-%s", [year + 1, timing.next_year_deadline])
-
-next_year_date := last_end if timing.next_year_date_basis == "end"
-
-next_year_date := last_start if timing.next_year_date_basis == "start"
+approved_on := cal.beijing_date(req.approval_completed_at) if req.approval_completed_at else := null
 
 series if count(acts) > 1
 
-series_window_end := dates.months_later(first_start, timing.series_max_months)
+series_window_end := cal.months_later(first_start, timing.series_max_months)
 
 # ---------------------------------------------------------------- reasons
 
@@ -282,42 +276,23 @@ reasons contains {"rule": "MDF-21", "code": "MDF_SERIES_NOT_COMBINABLE",
 	"message": sprintf("A combined series must stay within one calendar quarter: it starts %s and ends %s.", [first_start, last_end])} if {
 	series
 	timing.series_window == "calendar_quarter"
-	dates.quarter_start(dates.month_of(first_start)) != dates.quarter_start(dates.month_of(last_end))
+	cal.quarter_start(first_start) != cal.quarter_start(last_end)
 }
 
-reasons contains {"rule": "MDF-23", "code": "MDF_ACTIVITY_BEFORE_APPROVAL",
-	"message": sprintf("Approval completed on %s but the activity started on %s; costs of an activity started before approval are not paid.", [approved_on, first_start])} if {
-	approved_on
-	not approved_in_time
-}
-
-approved_in_time if approved_on < first_start
-
-approved_in_time if {
-	timing.same_day_approval_ok
-	approved_on == first_start
+# MDF-23, MDF-25, MDF-26: the same judgement as at settlement (mdf.claim).
+reasons contains r if {
+	some r in approval.reasons(
+		{
+			"year": year, "approved_on": approved_on, "submitted_on": submitted_on,
+			"first_start": first_start, "last_start": last_start, "last_end": last_end,
+		},
+		timing,
+	)
 }
 
 reasons contains {"rule": "MDF-24", "code": "MDF_OUTSIDE_BUDGET_YEAR",
 	"message": sprintf("The %s budget can only fund activities held from %s-01-01.", [year_text, year_text])} if {
 	first_start < sprintf("%s-01-01", [year_text])
-}
-
-reasons contains {"rule": "MDF-25", "code": "MDF_NOT_APPROVED_IN_BUDGET_YEAR",
-	"message": sprintf("An application on the %s budget must complete approval by %s; it completed on %s.", [year_text, approval_deadline, approved_on])} if {
-	approved_on
-	approved_on > approval_deadline
-}
-
-reasons contains {"rule": "MDF-25", "code": "MDF_NOT_APPROVED_IN_BUDGET_YEAR",
-	"message": sprintf("An application on the %s budget must complete approval by %s; it was submitted on %s.", [year_text, approval_deadline, submitted_on])} if {
-	not approved_on
-	submitted_on > approval_deadline
-}
-
-reasons contains {"rule": "MDF-26", "code": "MDF_BUDGET_LAPSED_JAN31",
-	"message": sprintf("An activity on the %s budget must be held by %s; this one is held until %s. The budget lapses and cannot be extended.", [year_text, next_year_deadline, next_year_date])} if {
-	next_year_date > next_year_deadline
 }
 
 # ---------------------------------------------------------------- answer

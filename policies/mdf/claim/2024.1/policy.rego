@@ -4,7 +4,7 @@ package arbiter.mdf.claim
 # activity gates (CLM-18), line rules (EXP-01..EXP-10, CLM-11..CLM-16, CLM-19, CLM-06), the cap at the
 # approved amount (CLM-03..CLM-05), claim timing (CLM-01, CLM-02) and completeness (CLM-10..CLM-17).
 
-import data.arbiter.benefits.dates
+import data.arbiter.mdf.approval
 
 partner := input.facts.partner
 
@@ -40,11 +40,9 @@ default last_start := null
 
 last_start := max({a.start_date | some a in acts})
 
-year_text := format_int(app.budget_year, 10)
+approved_on := cal.beijing_date(app.approval_completed_at) if app.approval_completed_at != null else := null
 
-approved_on := dates.beijing_date(app.approval_completed_at) if app.approval_completed_at != null
-
-claimed_on := dates.beijing_date(claim.submitted_at)
+claimed_on := cal.beijing_date(claim.submitted_at)
 
 session_value(a, field) := a[field] if a[field] != null else := app[field]
 
@@ -81,36 +79,15 @@ gates contains {"rule": "MDF-22", "code": "MDF_CHANGED_WITHOUT_REAPPLICATION",
 	not app.resubmitted_before_activity
 }
 
-gates contains {"rule": "MDF-23", "code": "MDF_ACTIVITY_BEFORE_APPROVAL",
-	"message": sprintf("Approval completed on %s but the activity started on %s; costs of an activity started before approval are not paid.", [approved_on, first_start])} if {
-	approved_on
-	first_start != null
-	not approved_in_time
-}
-
-approved_in_time if approved_on < first_start
-
-approved_in_time if {
-	timing.same_day_approval_ok
-	approved_on == first_start
-}
-
-gates contains {"rule": "MDF-25", "code": "MDF_NOT_APPROVED_IN_BUDGET_YEAR",
-	"message": sprintf("An application on the %s budget must complete approval by %s-%s; it completed on %s.", [year_text, year_text, timing.approval_deadline, approved_on])} if {
-	approved_on
-	approved_on > sprintf("%s-%s", [year_text, timing.approval_deadline])
-}
-
-next_year_deadline := sprintf("%d-%s", [app.budget_year + 1, timing.next_year_deadline])
-
-next_year_date := last_end if timing.next_year_date_basis == "end"
-
-next_year_date := last_start if timing.next_year_date_basis == "start"
-
-gates contains {"rule": "MDF-26", "code": "MDF_BUDGET_LAPSED_JAN31",
-	"message": sprintf("An activity on the %s budget must be held by %s; this one is held until %s. The budget lapsed and cannot be extended.", [year_text, next_year_deadline, next_year_date])} if {
-	next_year_date != null
-	next_year_date > next_year_deadline
+# MDF-23, MDF-25, MDF-26: the same judgement as when the application was made (mdf.application).
+gates contains r if {
+	some r in approval.reasons(
+		{
+			"year": app.budget_year, "approved_on": approved_on, "submitted_on": null,
+			"first_start": first_start, "last_start": last_start, "last_end": last_end,
+		},
+		timing,
+	)
 }
 
 gates contains {"rule": "MDF-09", "code": "MDF_ACTIVITY_TYPE_NOT_COVERED",
@@ -240,6 +217,22 @@ findings contains {"line": l.id, "kind": "reject", "rule": "EXP-01e", "code": "G
 	gift_like(l)
 	l.gift_unit_value != null
 	dec.gt(l.gift_unit_value, large_gift_threshold)
+}
+
+# EXP-01e: the high-value standard is set by each region; where the claim's region has none configured
+# a gift cannot be judged, so it is referred naming the missing setting, never paid unchecked.
+findings contains {"line": l.id, "kind": "needs_info", "rule": "EXP-01e", "code": "GIFT_THRESHOLD_NOT_CONFIGURED",
+	"message": sprintf("%s: no high-value gift limit is configured for region %v (mdf.expense_categories large_gift_thresholds.%v), so the gift is referred for review.", [line_label(l), partner.site, partner.site])} if {
+	some l in lines
+	gift_like(l)
+	not large_gift_threshold
+}
+
+findings contains {"line": l.id, "kind": "needs_info", "rule": "EXP-01e", "code": "NEEDS_INFO_GIFT_UNIT_VALUE",
+	"message": sprintf("%s: state the unit value of the gifts, so it can be checked against the regional high-value limit of %s.", [line_label(l), dec.fixed(large_gift_threshold, 2)])} if {
+	some l in lines
+	gift_like(l)
+	l.gift_unit_value == null
 }
 
 findings contains {"line": l.id, "kind": "needs_info", "rule": "EXP-01d", "code": "NEEDS_INFO_GIFT_QUANTITIES",
@@ -441,7 +434,7 @@ claim_reasons contains {"rule": "CLM-18", "code": "CLM_NO_LINES", "message": "Th
 
 default claim_deadline := null
 
-claim_deadline := dates.add_days(last_end, timing.claim_days_after_end) if last_end != null
+claim_deadline := cal.add_days(last_end, timing.claim_days_after_end) if last_end != null
 
 late if {
 	claim_deadline != null
@@ -460,14 +453,14 @@ claim_reasons contains {"rule": "CLM-01", "code": "CLM_LATE_EXTENDED", "effect":
 	claim.extension_approval_email
 }
 
-incomplete_until := dates.add_days(dates.beijing_date(claim.marked_incomplete_at), timing.incomplete_retention_days) if {
+incomplete_until := cal.add_days(cal.beijing_date(claim.marked_incomplete_at), timing.incomplete_retention_days) if {
 	claim.marked_incomplete_at != null
 }
 
 claim_reasons contains {"rule": "CLM-02", "code": "CLM_INCOMPLETE_EXPIRED", "overridable": true,
 	"message": sprintf("The claim was incomplete and is kept only until %s; it is closed.", [incomplete_until])} if {
 	incomplete_until
-	dates.today > incomplete_until
+	cal.beijing_date(input.now) > incomplete_until
 	not claim.extension_approval_email
 }
 

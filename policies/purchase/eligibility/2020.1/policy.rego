@@ -236,13 +236,10 @@ priced := {"unit_price": dec.fixed(unit_price, 2), "price": dec.fixed(price, 2)}
 	price
 } else := {}
 
-starts := {"effective_from": beijing(now_ns)} if {
+starts := {"effective_from": cal.beijing_time(input.now)} if {
 	delivery in settings.single_server_delivery_types
 	periodic
 } else := {}
-
-# Beijing wall-clock rendering of an instant (the business calendar has no daylight saving).
-beijing(ns) := sprintf("%s+08:00", [time.format([ns + (8 * 60) * 60000000000, "UTC", "2006-01-02T15:04:05"])])
 
 decision := {
 	"reasons": reasons,

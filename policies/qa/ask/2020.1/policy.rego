@@ -8,10 +8,8 @@ req := input.request
 
 settings := input.rules.qa
 
-now_ns := time.parse_rfc3339_ns(input.now)
-
-# The Beijing calendar day of the request (the business calendar has no daylight saving).
-day := time.format([now_ns + (8 * 60) * 60000000000, "UTC", "2006-01-02"])
+# The Beijing calendar day of the request.
+day := cal.beijing_date(input.now)
 
 key := sprintf("qa:%s:%s:%s", [req.account_id, req.product_id, day])
 

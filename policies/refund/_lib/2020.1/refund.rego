@@ -23,16 +23,9 @@ payments := input.facts.payments
 
 hour_ns := 3600000000000
 
-day_ns := 86400000000000
-
-# Beijing time is UTC+08:00 all year (AMB-14), so a fixed shift gives its calendar without a zone database.
-beijing_offset_ns := 28800000000000
-
 now_ns := time.parse_rfc3339_ns(input.now)
 
 ts(s) := time.parse_rfc3339_ns(s)
-
-beijing_time(ns) := sprintf("%s+08:00", [time.format([ns + beijing_offset_ns, "UTC", "2006-01-02T15:04:05"])])
 
 scope := object.get(request, "scope", "whole_instance")
 
@@ -126,7 +119,7 @@ within_five_days if {
 }
 
 # The quota year is the Beijing calendar year of now; the engine keys the counts and the ledger by it.
-quota_year := time.date(now_ns + beijing_offset_ns)[0]
+quota_year := cal.year(cal.beijing_date(input.now))
 
 quota_limit := settings.yearly_quota
 
@@ -301,7 +294,8 @@ requirement_exempt if {
 	product.license_flow in settings.negotiated.requirement_exempt_license_flows
 }
 
-requirement_deadline_ns := add_months_ns(paid_at_ns, settings.negotiated.requirement_deadline_months)
+# Whole calendar months in Beijing time, clamped to the end of a shorter month (Jan 31 + 1 = Feb 28).
+requirement_deadline_ns := cal.add_months(paid_at_ns, settings.negotiated.requirement_deadline_months)
 
 requirement_late if {
 	not requirement_exempt
@@ -325,18 +319,6 @@ no_full_refund if {
 full_refund_allowed := false if {
 	no_full_refund
 } else := true
-
-# Whole calendar months later in Beijing time, clamped to the end of a shorter month (Jan 31 + 1 = Feb 28).
-add_months_ns(ns, months) := result if {
-	local := ns + beijing_offset_ns
-	shifted := time.add_date(local, 0, months, 0)
-	result := (shifted - overflow_days(time.date(local)[2], time.date(shifted)[2]) * day_ns) - beijing_offset_ns
-}
-
-# A day of month that changed means the target month was shorter: step back to its last day.
-overflow_days(day, shifted_day) := 0 if {
-	day == shifted_day
-} else := shifted_day
 
 # ---------------------------------------------------------------------------------------------------
 # Why a path is closed: every failing check, in the catalog's order.
@@ -404,7 +386,7 @@ check("RENEWAL_NOT_EFFECTIVE_FULL", "REN-effective") := reason("REFUND-REN-01", 
 check("RENEWAL_NOT_EFFECTIVE_FULL", "REN-effective") := reason("REFUND-REN-01", "RENEWAL_ALREADY_EFFECTIVE", msg) if {
 	order.order_type == "renewal"
 	renewal_started
-	msg := sprintf("The renewal period started at %s and can no longer be unsubscribed on its own.", [beijing_time(ts(order.period_start))])
+	msg := sprintf("The renewal period started at %s and can no longer be unsubscribed on its own.", [cal.beijing_time(order.period_start)])
 }
 
 check("RENEWAL_NOT_EFFECTIVE_FULL", "G04") := reason("REFUND-G04", "OUTSIDE_GUARANTEE_PERIOD", msg) if {
@@ -592,7 +574,7 @@ raw_reasons := {r |
 	some r in rs
 }
 
-reasons := {object.union(r, {"effect": "note"}) | some r in raw_reasons} if {
+reasons := {object.union(r, {"effect": "note"}) | some r in raw_reasons} | renewal_payment_reasons if {
 	count(open_paths) > 0
 } else := raw_reasons
 
@@ -623,6 +605,40 @@ renewals_cancelled := [o.id |
 	ts(o.period_start) > now_ns
 ]
 
+# REFUND-G08 (S002 L2852): unsubscribing the instance unsubscribes its renewal periods too, and a
+# renewal order not yet in effect is refunded in full (REFUND-REN-01, L2804, L2809, L2817): each
+# cancelled period gives back what was paid for it, on top of the refund of the order in use.
+renewal_refunds := [{
+	"order_id": id,
+	"path": "RENEWAL_NOT_EFFECTIVE_FULL",
+	"rule": "REFUND-REN-01",
+	"refund_kind": "full",
+	"refund_amount": dec.fixed(dec.sum([p.cash_amount | some p in renewal_payments(id)]), 2),
+	"coupon": [{"id": p.coupon_id, "amount": dec.fixed(p.coupon_amount, 2)} | some p in renewal_payments(id); p.coupon_id != null],
+} |
+	some id in renewals_cancelled
+]
+
+renewal_payments(id) := [p | some p in object.get(input.facts, "subscription_payments", []); p.order_id == id]
+
+# A cancelled renewal period whose payment cannot be found is not refunded as zero: a person checks it.
+renewal_payment_reasons := {refer("REFUND-G08", "RENEWAL_PAYMENT_NOT_FOUND", msg) |
+	some id in renewals_cancelled
+	count(renewal_payments(id)) == 0
+	msg := sprintf("Renewal order %s is cancelled with the instance, but no payment of it is on record: check what it cost before refunding it.", [id])
+}
+
+# refund_breakdown is every order the refund gives money back for: the order on path p, then each
+# cancelled renewal period. refund_total adds them up (null while a negotiated amount is not given).
+refund_breakdown(p, amount) := array.concat(
+	[{"order_id": order.id, "path": p, "rule": path_rule[p], "refund_kind": refund_terms(p).refund_kind, "refund_amount": amount}],
+	renewal_refunds,
+)
+
+refund_total(amount) := dec.fixed(dec.sum(array.concat([amount], [r.refund_amount | some r in renewal_refunds])), 2) if {
+	amount != null
+} else := null
+
 # REFUND-NEG-02: the most a negotiated path may refund, whether or not the path is open.
 cap_if_negotiated := negotiated_cap if {
 	some p in candidate_paths
@@ -630,6 +646,14 @@ cap_if_negotiated := negotiated_cap if {
 } else := null
 
 descriptions := {p: describe(p) | some p in open_paths}
+
+refund_amount_out := refund_total(primary_terms.refund_amount) if {
+	primary_path in open_paths
+} else := primary_terms.refund_amount
+
+breakdown_out := refund_breakdown(primary_path, primary_terms.refund_amount) if {
+	primary_path in open_paths
+} else := []
 
 primary_terms := descriptions[primary_path] if {
 	primary_path in open_paths
@@ -641,7 +665,9 @@ outputs := {
 	"open_paths": [descriptions[p] | some p in open_paths],
 	"closed_paths": closed_paths,
 	"paid_amount": paid,
-	"refund_amount": primary_terms.refund_amount,
+	"refund_amount": refund_amount_out,
+	"order_refund_amount": primary_terms.refund_amount,
+	"refund_breakdown": breakdown_out,
 	"coupon": coupon,
 	"coupon_returned": primary_terms.coupon_returned,
 	"matrix_rule": row.rule,

@@ -10,15 +10,9 @@ req := input.facts.refund_request
 
 action := object.get(input.request, "action", "status")
 
-day_ns := 86400000000000
-
-beijing_offset_ns := 28800000000000
-
 now_ns := time.parse_rfc3339_ns(input.now)
 
 ts(s) := time.parse_rfc3339_ns(s)
-
-beijing_time(ns) := sprintf("%s+08:00", [time.format([ns + beijing_offset_ns, "UTC", "2006-01-02T15:04:05"])])
 
 negotiated_paths := {"NEGOTIATED", "NEGOTIATED_HW_NOT_RECEIVED", "NEGOTIATED_HW_RECEIVED"}
 
@@ -32,7 +26,7 @@ awaiting_return if {
 	req.return_info_uploaded_at == null
 }
 
-return_deadline_ns := ts(req.approved_at) + settings.hardware.return_days * day_ns if {
+return_deadline_ns := cal.add_days(ts(req.approved_at), settings.hardware.return_days) if {
 	req.path == "NEGOTIATED_HW_RECEIVED"
 	req.approved_at != null
 }
@@ -42,7 +36,7 @@ return_overdue if {
 	now_ns > return_deadline_ns
 }
 
-auto_accept_ns := ts(req.return_info_uploaded_at) + settings.hardware.auto_accept_days * day_ns if {
+auto_accept_ns := cal.add_days(ts(req.return_info_uploaded_at), settings.hardware.auto_accept_days) if {
 	req.path == "NEGOTIATED_HW_RECEIVED"
 	req.return_info_uploaded_at != null
 }
@@ -60,7 +54,7 @@ idle_since_ns := max([ts(t) |
 	t != null
 ])
 
-appeal_from_ns := idle_since_ns + settings.hardware.appeal_after_days * day_ns
+appeal_from_ns := cal.add_days(idle_since_ns, settings.hardware.appeal_after_days)
 
 appeal_allowed if {
 	effective_state in {"pending_merchant_review", "return_shipped"}
@@ -78,23 +72,23 @@ reason(rule, code, message, effect) := {"rule": rule, "code": code, "message": m
 # Notes on the request's state; they never block a status answer.
 state_notes contains reason("REFUND-HW-02", "RETURN_DEADLINE_PASSED", msg, "note") if {
 	return_overdue
-	msg := sprintf("The return logistics were not uploaded by %s: the request is treated as withdrawn.", [beijing_time(return_deadline_ns)])
+	msg := sprintf("The return logistics were not uploaded by %s: the request is treated as withdrawn.", [cal.beijing_time(return_deadline_ns)])
 }
 
 state_notes contains reason("REFUND-HW-02", "AUTO_ACCEPTED", msg, "note") if {
 	auto_accepted
-	msg := sprintf("The merchant did not act on the returned goods by %s: the system accepts them and executes the unsubscribe.", [beijing_time(auto_accept_ns)])
+	msg := sprintf("The merchant did not act on the returned goods by %s: the system accepts them and executes the unsubscribe.", [cal.beijing_time(auto_accept_ns)])
 }
 
 state_notes contains reason("REFUND-HW-03", "APPEAL_ALLOWED", msg, "note") if {
 	appeal_allowed
-	msg := sprintf("The merchant has not handled the request since %s: the buyer may appeal.", [beijing_time(idle_since_ns)])
+	msg := sprintf("The merchant has not handled the request since %s: the buyer may appeal.", [cal.beijing_time(idle_since_ns)])
 }
 
 action_reasons contains reason("REFUND-HW-02", "RETURN_DEADLINE_PASSED", msg, "deny") if {
 	action == "upload_return_info"
 	return_overdue
-	msg := sprintf("The return logistics had to be uploaded by %s; the request is treated as withdrawn.", [beijing_time(return_deadline_ns)])
+	msg := sprintf("The return logistics had to be uploaded by %s; the request is treated as withdrawn.", [cal.beijing_time(return_deadline_ns)])
 }
 
 action_reasons contains reason("REFUND-HW-02", "NOT_AWAITING_RETURN", msg, "deny") if {
@@ -116,7 +110,7 @@ action_reasons contains reason("REFUND-HW-03", "APPEAL_NOT_YET_ALLOWED", msg, "d
 	msg := appeal_refusal
 }
 
-appeal_refusal := sprintf("The buyer may appeal once the merchant has not handled the request for %d days, after %s.", [settings.hardware.appeal_after_days, beijing_time(appeal_from_ns)]) if {
+appeal_refusal := sprintf("The buyer may appeal once the merchant has not handled the request for %d days, after %s.", [settings.hardware.appeal_after_days, cal.beijing_time(appeal_from_ns)]) if {
 	req.state in {"pending_merchant_review", "return_shipped"}
 } else := sprintf("Request %s is %s; there is nothing to appeal.", [req.id, req.state])
 
@@ -128,11 +122,11 @@ blocked_note(r) if {
 	a.code == r.code
 }
 
-return_deadline := beijing_time(return_deadline_ns) if {
+return_deadline := cal.beijing_time(return_deadline_ns) if {
 	return_deadline_ns
 } else := null
 
-auto_accept_after := beijing_time(auto_accept_ns) if {
+auto_accept_after := cal.beijing_time(auto_accept_ns) if {
 	auto_accept_ns
 } else := null
 

@@ -16,7 +16,7 @@ not_offered := [lib.reason(lib.row.rule, "PATH_NOT_OFFERED", msg) |
 	msg := sprintf("%s is not a refund path for this order (%s).", [chosen, lib.row.rule])
 ]
 
-reasons := [] if {
+reasons := [r | some r in lib.renewal_payment_reasons] if {
 	accepted
 } else := array.concat(lib.type_reasons, array.concat(lib.devcloud_reasons, not_offered)) if {
 	not chosen in lib.candidate_paths
@@ -50,6 +50,19 @@ quota := lib.quota(chosen) if {
 	accepted
 } else := lib.quota("")
 
+# REFUND-G08: an accepted whole-instance refund gives back its cancelled renewal periods too.
+refund_amount := lib.refund_total(terms.refund_amount) if {
+	accepted
+} else := terms.refund_amount
+
+breakdown := lib.refund_breakdown(chosen, terms.refund_amount) if {
+	accepted
+} else := []
+
+renewals := lib.renewals_cancelled if {
+	accepted
+} else := []
+
 decision := {
 	"reasons": reasons,
 	"outputs": {
@@ -57,7 +70,10 @@ decision := {
 		"path": chosen,
 		"accepted": is_accepted,
 		"terms": terms,
-		"refund_amount": terms.refund_amount,
+		"refund_amount": refund_amount,
+		"order_refund_amount": terms.refund_amount,
+		"refund_breakdown": breakdown,
+		"renewal_periods_cancelled": renewals,
 		"coupon": lib.coupon,
 		"coupon_returned": terms.coupon_returned,
 		"quota": quota,

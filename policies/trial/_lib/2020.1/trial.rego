@@ -1,7 +1,6 @@
 # Free-trial eligibility of rules-marketplace.md §3.1, shared by trial.eligibility and trial.order.
-# The same file sits in both policy version folders (the engine compiles one folder at a time);
-# api/storefront_test.go fails when the copies differ. Both manifests load the same facts:
-# account, product, sku, spec, settings, history, product_usage, sku_usage; and the table trial.
+# Both manifests load the same facts: account, product, sku, spec, settings, history, product_usage,
+# sku_usage; and the table trial.
 package arbiter.trial.lib
 
 req := input.request
@@ -11,8 +10,6 @@ facts := input.facts
 settings := input.rules.trial
 
 now_ns := time.parse_rfc3339_ns(input.now)
-
-day_ns := (24 * 60) * 60000000000
 
 # The account's storefront settings; an account without a row has none of them.
 account_settings := facts.settings[0] if {
@@ -80,7 +77,7 @@ earlier_from_ledger contains e.idempotency_key if {
 	settings.repeat_window == "while_active"
 	some e in usage_in_scope
 	dec.gt(e.amount, "0")
-	time.parse_rfc3339_ns(e.created_at) + trial_days * day_ns > now_ns
+	cal.add_days(time.parse_rfc3339_ns(e.created_at), trial_days) > now_ns
 }
 
 earlier_trials := sort(earlier_from_history | earlier_from_ledger)
@@ -151,14 +148,11 @@ eligible := true if {
 	count(reasons) == 0
 } else := false
 
-# Beijing wall-clock rendering of an instant (the business calendar has no daylight saving).
-beijing(ns) := sprintf("%s+08:00", [time.format([ns + (8 * 60) * 60000000000, "UTC", "2006-01-02T15:04:05"])])
-
 outputs := {
 	"eligible": eligible,
 	"trial_days": trial_days,
 	"payable_amount": dec.fixed(settings.trial_amount, 2),
-	"expires_at": beijing(now_ns + trial_days * day_ns),
+	"expires_at": cal.beijing_time(cal.add_days(now_ns, trial_days)),
 	"repeat_scope": settings.repeat_scope,
 	"earlier_trials": earlier_trials,
 } if {
