@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"arbiter/engine"
 	"arbiter/engine/lang"
@@ -35,7 +36,7 @@ func TestCommittedDecisionsAreLoggedByTheStore(t *testing.T) {
 	var storeLogged []store.LogRecord
 	m.LogTo(func(r store.LogRecord) { mu.Lock(); storeLogged = append(storeLogged, r); mu.Unlock() })
 	rec := &recorded{}
-	e := engine.New(loadGood(t), m, engine.WithRecorder(rec))
+	e := engine.New(loadGood(t), m, engine.WithRecorder(rec), engine.WithClock(func() time.Time { return at("2025-05-01T00:00:00+08:00") }))
 	asOf := at("2025-05-01T00:00:00+08:00")
 	const n = 20
 	results := make([]*engine.Decision, n)

@@ -61,13 +61,13 @@ func grepLines(s, sub string) string {
 // and readable by id over HTTP at once.
 func TestMemoryDefaultLogsCommits(t *testing.T) {
 	ctx := context.Background()
-	svc, err := server.Build(ctx, server.Config{EvalTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20, LogQueue: 100},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	asOf, _ := time.Parse(time.RFC3339, "2025-02-01T12:00:00+08:00")
+	svc, err := server.Build(ctx, server.Config{EvalTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20, LogQueue: 100,
+		Clock: func() time.Time { return asOf }}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer svc.Close()
-	asOf, _ := time.Parse(time.RFC3339, "2025-02-01T12:00:00+08:00")
 	d, err := svc.Engine.Decide(ctx, engine.Request{Decision: "coupon.redeem", AsOf: asOf,
 		Input: map[string]any{"coupon_id": "K1", "payment_id": "PAY1"}})
 	if err != nil {
