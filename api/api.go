@@ -39,6 +39,8 @@ type Config struct {
 	Logger       *slog.Logger
 	// FactSource names where facts come from ("postgres" or "memory"), for /v1/status.
 	FactSource string
+	// MaxInFlight bounds the decision evaluations in flight; 0 means DefaultMaxInFlight.
+	MaxInFlight int
 }
 
 type server struct {
@@ -82,8 +84,9 @@ func New(cfg Config) http.Handler {
 		_, _ = w.Write(openAPIDocument)
 	})
 	r.Route("/v1", func(r chi.Router) {
-		r.Post("/decisions/{decision}", s.decide)
+		r.With(newAdmission(cfg.MaxInFlight, cfg.Metrics.Overloaded.Inc, cfg.Logger).middleware).Post("/decisions/{decision}", s.decide)
 		r.Get("/decisions/{id}", s.getDecision)
+		r.Get("/commits/{decision}/{idempotency_key}", s.getCommit)
 		r.Get("/policies", s.listPolicies)
 		r.Get("/policies/{decision}", s.getPolicy)
 		r.Get("/tables", s.listTables)
@@ -98,7 +101,7 @@ func (s *server) ready(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := s.cfg.Ready(ctx); err != nil {
-			writeProblem(w, r, problem(http.StatusServiceUnavailable, string(engine.CodeStoreUnavailable), "the database is not reachable"))
+			s.notReady(w, r, err)
 			return
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -83,10 +84,21 @@ func (s *server) decodeDecisionRequest(w http.ResponseWriter, r *http.Request, i
 // ParseRequest decodes and checks a decision request body, once, into the engine's value model;
 // `arbiter eval` reads its file with it too. It never panics on any input.
 func ParseRequest(body []byte) (engine.Request, *Problem) {
+	if !utf8.Valid(body) {
+		if field, msg, ok := locateBadText(body); ok {
+			return engine.Request{}, textProblem(field, msg)
+		}
+	}
 	var dr decisionRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&dr); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) && strings.Contains(se.Error(), "exceeded max depth") {
+			if field, msg, ok := locateBadText(body); ok {
+				return engine.Request{}, textProblem(field, msg)
+			}
+		}
 		return engine.Request{}, bodyProblem(err)
 	}
 	if dec.More() {
@@ -94,6 +106,13 @@ func ParseRequest(body []byte) (engine.Request, *Problem) {
 		return engine.Request{}, &p
 	}
 	req := engine.Request{Version: dr.Version, Explain: dr.Explain, DryRun: dr.DryRun}
+	var ve *value.Error
+	if _, err := value.Canonical(dr.Version, "version"); errors.As(err, &ve) {
+		return req, textProblem("version", ve.Message)
+	}
+	if len(dr.Version) > maxVersionLength {
+		return req, textProblem("version", fmt.Sprintf("is longer than %d characters", maxVersionLength))
+	}
 	if len(dr.Input) == 0 || string(dr.Input) == "null" {
 		p := problem(http.StatusUnprocessableEntity, string(engine.CodeInvalidInput), "input is required",
 			engine.FieldError{Field: "input", Message: "is required"})
@@ -101,7 +120,6 @@ func ParseRequest(body []byte) (engine.Request, *Problem) {
 	}
 	in, err := value.Decode(dr.Input, "input")
 	if err != nil {
-		var ve *value.Error
 		if errors.As(err, &ve) {
 			p := problem(http.StatusUnprocessableEntity, string(engine.CodeInvalidInput), "input: "+ve.Message,
 				engine.FieldError{Field: ve.Path, Message: ve.Message})
@@ -116,6 +134,10 @@ func ParseRequest(body []byte) (engine.Request, *Problem) {
 			p := problem(http.StatusBadRequest, codeInvalidRequest, "as_of must be an RFC 3339 timestamp with an offset, such as 2025-02-01T12:00:00+08:00",
 				engine.FieldError{Field: "as_of", Message: "is not an RFC 3339 timestamp"})
 			return req, &p
+		}
+		// The zero instant (0001-01-01T00:00:00Z) would read as "no as_of": refuse it with the range.
+		if err := engine.CheckAsOf(t); err != nil {
+			return req, textProblem("as_of", err.Error())
 		}
 		req.AsOf = t
 	}
@@ -160,6 +182,7 @@ func (s *server) getDecision(w http.ResponseWriter, r *http.Request) {
 			writeProblem(w, r, problem(http.StatusNotFound, codeNotFound, "no logged decision "+id))
 			return
 		}
+		s.cfg.Logger.Error("decision log read failed", "id", id, "err", err)
 		writeProblem(w, r, problem(http.StatusServiceUnavailable, string(engine.CodeStoreUnavailable), "the decision log is unavailable"))
 		return
 	}

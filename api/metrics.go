@@ -13,6 +13,7 @@ type Metrics struct {
 	ReloadOK       prometheus.Gauge
 	Revision       *prometheus.GaugeVec
 	LogDropped     *prometheus.CounterVec
+	Overloaded     prometheus.Counter
 }
 
 // NewMetrics registers the service's instruments on reg.
@@ -41,9 +42,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "arbiter_decision_log_dropped_total",
 			Help: "Decisions never logged, by reason: queue_full, closed, encode_failed, write_failed (PostgreSQL refused the row), spool_full.",
 		}, []string{"reason"}),
+		Overloaded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "arbiter_overload_rejected_total", Help: "Decision requests refused with 503 overloaded because the evaluations in flight were at the limit.",
+		}),
 	}
 	m.ReloadOK.Set(1)
-	reg.MustRegister(m.Decisions, m.DecisionErrors, m.Latency, m.Reloads, m.ReloadOK, m.Revision, m.LogDropped)
+	reg.MustRegister(m.Decisions, m.DecisionErrors, m.Latency, m.Reloads, m.ReloadOK, m.Revision, m.LogDropped, m.Overloaded)
 	return m
 }
 

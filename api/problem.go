@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"arbiter/engine"
 )
@@ -54,6 +55,7 @@ var engineStatus = map[engine.Code]int{
 	engine.CodePolicyError:        http.StatusInternalServerError,
 	engine.CodeIdempotencyReuse:   http.StatusConflict,
 	engine.CodeAsOfNotNow:         http.StatusUnprocessableEntity,
+	engine.CodeOverloaded:         http.StatusServiceUnavailable,
 }
 
 var titles = map[string]string{
@@ -78,6 +80,7 @@ var titles = map[string]string{
 	string(engine.CodePolicyError):        "The policy failed to evaluate",
 	string(engine.CodeIdempotencyReuse):   "Idempotency key already used by a different request",
 	string(engine.CodeAsOfNotNow):         "A commit decision is made at the server's clock, not at another as_of",
+	string(engine.CodeOverloaded):         "The service is at capacity; retry after the Retry-After seconds",
 }
 
 func problem(status int, code, detail string, fields ...engine.FieldError) Problem {
@@ -93,7 +96,11 @@ func problemFromError(err error) Problem {
 			status = http.StatusInternalServerError
 		}
 		detail := ee.Message
-		if detail == "" {
+		switch {
+		case detail != "":
+		case status >= 500:
+			detail = titles[string(ee.Code)] // the cause may name files and hosts: it goes to the log only
+		default:
 			detail = ee.Error()
 		}
 		return problem(status, string(ee.Code), detail, ee.Fields...)
@@ -105,6 +112,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
 	p.Instance = r.URL.Path
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
+	if p.Code == codeOverloaded {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+	}
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
 }

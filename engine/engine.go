@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -103,6 +104,8 @@ func (e *Engine) Decide(ctx context.Context, req Request) (*Decision, error) {
 	if req.AsOf.IsZero() {
 		req.AsOf = e.clock()
 		asOfSource = AsOfFromClock
+	} else if err := CheckAsOf(req.AsOf); err != nil {
+		return nil, &Error{Code: CodeInvalidInput, Message: "as_of " + err.Error(), Fields: []FieldError{{Field: "as_of", Message: err.Error()}}}
 	}
 	pv, err := set.selectVersion(req.Decision, req.Version, req.AsOf)
 	if err != nil {
@@ -205,7 +208,8 @@ func (e *Engine) evaluate(ctx context.Context, l loader, set *PolicySet, pv *pol
 		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
 			return nil, errorf(CodeEvaluationTimeout, err, "evaluation of %s did not finish in time", pv.decision)
 		}
-		return nil, errorf(CodePolicyError, err, "policy %s@%s failed: %v", pv.decision, pv.version, err)
+		// The cause names policy files and lines: it stays in Error() for the log, out of Message.
+		return nil, errorf(CodePolicyError, err, "policy %s@%s failed to evaluate", pv.decision, pv.version)
 	}
 	r.Finish(pv.ruleOrder)
 	d.DecisionID = newDecisionID()
@@ -241,8 +245,33 @@ func (e *Engine) commit(ctx context.Context, set *PolicySet, pv *policyVersion, 
 		return nil, err
 	}
 	hash := requestHash(pv.decision, req.Input)
+	// Two requests with one idempotency key but different lock keys would otherwise run side by side
+	// and meet only at the commits table's unique index.
+	storeLocks := append(locks[:len(locks):len(locks)], "idempotency|"+pv.decision+"|"+key)
 	var loaded map[string]any
-	err = e.store.Commit(ctx, locks, func(ctx context.Context, tx store.Tx) error {
+	for attempt := 0; ; attempt++ {
+		loaded, err = e.commitOnce(ctx, set, pv, req, lookups, tables, d, key, hash, locks, storeLocks)
+		// A commit stored under the key since this one looked (a replica without the key lock, or a
+		// race the lock did not cover) is found by looking again: replayed or refused as a conflict.
+		if err == nil || attempt > 0 || !errors.Is(err, store.ErrCommitExists) {
+			break
+		}
+	}
+	if err != nil {
+		var ee *Error
+		if errors.As(err, &ee) {
+			return nil, ee
+		}
+		return nil, factsError(err)
+	}
+	return loaded, nil
+}
+
+// commitOnce runs one commit transaction: replay, or decide and store the answer with its entries.
+func (e *Engine) commitOnce(ctx context.Context, set *PolicySet, pv *policyVersion, req Request, lookups []store.Lookup, tables map[string]any, d *Decision,
+	key, hash string, locks, storeLocks []string) (map[string]any, error) {
+	var loaded map[string]any
+	err := e.store.Commit(ctx, storeLocks, func(ctx context.Context, tx store.Tx) error {
 		prev, err := tx.FindCommit(ctx, pv.decision, key)
 		if err != nil {
 			return err
@@ -275,7 +304,7 @@ func (e *Engine) commit(ctx context.Context, set *PolicySet, pv *policyVersion, 
 		}
 		entries, err := ledgerEntries(d.Commit.Entries, locks)
 		if err != nil {
-			return errorf(CodePolicyError, err, "policy %s@%s: %v", pv.decision, pv.version, err)
+			return errorf(CodePolicyError, err, "policy %s@%s produced ledger entries that cannot be stored", pv.decision, pv.version)
 		}
 		d.Commit.Committed = true
 		answer, err := json.Marshal(d)
@@ -290,14 +319,7 @@ func (e *Engine) commit(ctx context.Context, set *PolicySet, pv *policyVersion, 
 			Decision: pv.decision, IdempotencyKey: key, RequestHash: hash, DecisionID: d.DecisionID, Answer: answer, Log: logged,
 		}, entries)
 	})
-	if err != nil {
-		var ee *Error
-		if errors.As(err, &ee) {
-			return nil, ee
-		}
-		return nil, factsError(err)
-	}
-	return loaded, nil
+	return loaded, err
 }
 
 func ledgerEntries(in []LedgerEntry, locks []string) ([]store.LedgerEntry, error) {
@@ -319,10 +341,18 @@ func ledgerEntries(in []LedgerEntry, locks []string) ([]store.LedgerEntry, error
 	return out, nil
 }
 
+// MaxKeyLength bounds an idempotency or lock key in bytes: both are indexed in PostgreSQL, whose
+// index entries cannot exceed about 2.7 kB.
+const MaxKeyLength = 512
+
 func (c *commitPlan) expand(input any, asOf time.Time) (string, []string, error) {
 	k, fe := c.idempotencyKey.expand(input, asOf)
 	if fe != nil {
 		return "", nil, &Error{Code: CodeInvalidInput, Message: "the idempotency key cannot be formed", Fields: []FieldError{*fe}}
+	}
+	key := fmt.Sprint(k)
+	if err := checkKey(key, "the idempotency key", c.idempotencyKey); err != nil {
+		return "", nil, err
 	}
 	locks := make([]string, 0, len(c.locks))
 	for _, t := range c.locks {
@@ -330,10 +360,32 @@ func (c *commitPlan) expand(input any, asOf time.Time) (string, []string, error)
 		if fe != nil {
 			return "", nil, &Error{Code: CodeInvalidInput, Message: "a lock key cannot be formed", Fields: []FieldError{*fe}}
 		}
-		locks = append(locks, fmt.Sprint(v))
+		lock := fmt.Sprint(v)
+		if err := checkKey(lock, "a lock key", t); err != nil {
+			return "", nil, err
+		}
+		locks = append(locks, lock)
 	}
 	sort.Strings(locks)
-	return fmt.Sprint(k), locks, nil
+	return key, locks, nil
+}
+
+// checkKey refuses a key the store cannot keep: too long, a NUL character or invalid UTF-8.
+func checkKey(key, what string, t template) *Error {
+	msg := ""
+	switch {
+	case len(key) > MaxKeyLength:
+		msg = fmt.Sprintf("makes %s longer than %d bytes", what, MaxKeyLength)
+	case strings.IndexByte(key, 0) >= 0 || !utf8.ValidString(key):
+		msg = fmt.Sprintf("makes %s hold a NUL character or invalid UTF-8", what)
+	default:
+		return nil
+	}
+	field := t.firstField()
+	if field == "" {
+		field = "input"
+	}
+	return &Error{Code: CodeInvalidInput, Message: fmt.Sprintf("%s cannot be formed: %s", what, msg), Fields: []FieldError{{Field: field, Message: msg}}}
 }
 
 func requestHash(decision string, input any) string {
@@ -362,6 +414,8 @@ func factsError(err error) error {
 			fields = append(fields, FieldError{Field: field, Message: "does not exist"})
 		}
 		return &Error{Code: CodeFactNotFound, Message: msg, Fields: fields, Err: err}
+	case errors.Is(err, store.ErrOverloaded):
+		return &Error{Code: CodeOverloaded, Message: "the service is at capacity: no database connection was free in time", Err: err}
 	case errors.Is(err, store.ErrUnavailable):
 		return &Error{Code: CodeStoreUnavailable, Message: "the fact store is unavailable", Err: err}
 	case errors.Is(err, context.DeadlineExceeded):

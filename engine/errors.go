@@ -25,6 +25,9 @@ const (
 	CodeIdempotencyReuse   Code = "idempotency_conflict"
 	// CodeAsOfNotNow refuses a commit whose as_of is not the server's clock: an act is recorded when it happens.
 	CodeAsOfNotNow Code = "as_of_not_now"
+	// CodeOverloaded: the service is at capacity (no database connection in time while the database is
+	// healthy, or admission control); retry later.
+	CodeOverloaded Code = "overloaded"
 )
 
 // Sentinel errors, matched with errors.Is on any *Error of the same code.

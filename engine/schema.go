@@ -20,6 +20,45 @@ var (
 	printer        = message.NewPrinter(language.English)
 )
 
+// Bounds of the schema formats. Amounts beyond them are refused at validation, before a policy
+// spends time on them; dates beyond them are refused because the languages' time arithmetic works in
+// nanoseconds since 1970 (years 1678 to 2262) and policies add years to the dates they are given.
+const (
+	// MaxIntegerDigits bounds the digits before the point of a decimal or money amount.
+	MaxIntegerDigits = 18
+	// MaxDecimalPlaces bounds the digits after the point of a decimal amount (money has 2).
+	MaxDecimalPlaces = 18
+)
+
+var (
+	// MinTime and MaxTime bound every date, date-time and as_of a decision accepts: [MinTime, MaxTime).
+	MinTime = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// checkTimeRange refuses an instant outside [MinTime, MaxTime).
+func checkTimeRange(t time.Time) error {
+	if t.Before(MinTime) || !t.Before(MaxTime) {
+		return fmt.Errorf("must be in the years %d to %d", MinTime.Year(), MaxTime.Year()-1)
+	}
+	return nil
+}
+
+// CheckAsOf reports why as_of cannot be decided for, or nil.
+func CheckAsOf(t time.Time) error { return checkTimeRange(t) }
+
+// checkDigits refuses an amount matching decimalPattern with too many digits on either side of the point.
+func checkDigits(s string, places int) error {
+	intPart, frac, _ := strings.Cut(strings.TrimPrefix(s, "-"), ".")
+	if len(intPart) > MaxIntegerDigits {
+		return fmt.Errorf("must have at most %d digits before the decimal point", MaxIntegerDigits)
+	}
+	if len(frac) > places {
+		return fmt.Errorf("must have at most %d decimal places", places)
+	}
+	return nil
+}
+
 // schemaFormats are the formats the engine adds to JSON Schema; amounts are strings on the wire.
 var schemaFormats = []*jsonschema.Format{
 	{Name: "decimal", Validate: func(v any) error {
@@ -30,7 +69,7 @@ var schemaFormats = []*jsonschema.Format{
 		if !decimalPattern.MatchString(s) {
 			return errors.New("must be a decimal string such as \"12.50\"")
 		}
-		return nil
+		return checkDigits(s, MaxDecimalPlaces)
 	}},
 	{Name: "money", Validate: func(v any) error {
 		s, ok := v.(string)
@@ -42,31 +81,33 @@ var schemaFormats = []*jsonschema.Format{
 		}
 		if !moneyPattern.MatchString(s) {
 			if decimalPattern.MatchString(s) {
-				return errors.New("must have at most 2 decimal places")
+				return checkDigits(s, 2)
 			}
 			return errors.New("must be a non-negative amount string with at most 2 decimal places, such as \"12.50\"")
 		}
-		return nil
+		return checkDigits(s, 2)
 	}},
 	{Name: "date", Validate: func(v any) error {
 		s, ok := v.(string)
 		if !ok {
 			return nil
 		}
-		if _, err := time.Parse(time.DateOnly, s); err != nil {
+		t, err := time.Parse(time.DateOnly, s)
+		if err != nil {
 			return errors.New("must be a date YYYY-MM-DD")
 		}
-		return nil
+		return checkTimeRange(t)
 	}},
 	{Name: "date-time", Validate: func(v any) error {
 		s, ok := v.(string)
 		if !ok {
 			return nil
 		}
-		if _, err := time.Parse(time.RFC3339, s); err != nil {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
 			return errors.New("must be an RFC 3339 timestamp with an offset")
 		}
-		return nil
+		return checkTimeRange(t)
 	}},
 }
 

@@ -130,7 +130,7 @@ func (p *Postgres) Load(ctx context.Context, lookups []Lookup) (Facts, error) {
 	}
 	conn, err := p.pool.Acquire(ctx)
 	if err != nil {
-		return nil, acquireError(ctx, err)
+		return nil, acquireError(ctx, p, err)
 	}
 	defer conn.Release()
 	return p.load(ctx, conn, lookups)
@@ -361,7 +361,7 @@ func (p *Postgres) Commit(ctx context.Context, locks []string, fn func(ctx conte
 	keys := sortedUnique(locks)
 	conn, err := p.pool.Acquire(ctx)
 	if err != nil {
-		return acquireError(ctx, err)
+		return acquireError(ctx, p, err)
 	}
 	defer conn.Release()
 	tx, err := conn.Begin(ctx)
@@ -382,11 +382,18 @@ func (p *Postgres) Commit(ctx context.Context, locks []string, fn func(ctx conte
 	if err := fn(ctx, &pgTx{p: p, tx: tx, now: now}); err != nil {
 		return err
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return classify(fmt.Errorf("facts: commit: %w", err))
+	// Once fn has decided, the answer depends on COMMIT alone: the caller's deadline must not cut it
+	// short and leave a commit that happened answered as a failure.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	if err := tx.Commit(cctx); err != nil {
+		return classify(commitExists(fmt.Errorf("facts: commit: %w", err)))
 	}
 	return nil
 }
+
+// commitTimeout bounds COMMIT after the caller's deadline no longer does.
+const commitTimeout = 10 * time.Second
 
 // lockAndNow takes the advisory locks and then reads the clock, in one round trip. The commit's
 // created_at is that reading, not now() (when the transaction began, before it waited for the
@@ -442,19 +449,7 @@ func (t *pgTx) Load(ctx context.Context, lookups []Lookup) (Facts, error) {
 }
 
 func (t *pgTx) FindCommit(ctx context.Context, decision, idempotencyKey string) (*CommitRecord, error) {
-	var rec CommitRecord
-	var answer []byte
-	err := t.tx.QueryRow(ctx, `SELECT decision, idempotency_key, request_hash, decision_id, answer, created_at
-		FROM commits WHERE decision = $1 AND idempotency_key = $2`, decision, idempotencyKey).
-		Scan(&rec.Decision, &rec.IdempotencyKey, &rec.RequestHash, &rec.DecisionID, &answer, &rec.CreatedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, classify(fmt.Errorf("facts: find commit: %w", err))
-	}
-	rec.Answer = answer
-	return &rec, nil
+	return findCommit(ctx, t.tx, decision, idempotencyKey)
 }
 
 func (t *pgTx) SaveCommit(ctx context.Context, rec CommitRecord, entries []LedgerEntry) error {
@@ -479,7 +474,7 @@ func (t *pgTx) SaveCommit(ctx context.Context, rec CommitRecord, entries []Ledge
 			l.ID, l.Decision, l.Version, l.AsOf, l.Outcome, jsonText(l.Envelope), jsonText(l.Input), jsonText(l.Facts), recorded)
 	}
 	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
-		return classify(fmt.Errorf("facts: save commit %s/%s: %w", rec.Decision, rec.IdempotencyKey, err))
+		return classify(commitExists(fmt.Errorf("facts: save commit %s/%s: %w", rec.Decision, rec.IdempotencyKey, err)))
 	}
 	return nil
 }
@@ -493,11 +488,17 @@ func jsonText(raw json.RawMessage) *string {
 	return &s
 }
 
-// acquireError: failing to get a connection is always the store being unavailable, unless the caller
-// itself gave up.
-func acquireError(ctx context.Context, err error) error {
+// acquireError: failing to get a connection is the store being unavailable, unless the caller itself
+// gave up, or its deadline passed while every connection of the pool was busy: then the service is
+// overloaded (ErrOverloaded) and the database may be perfectly healthy.
+func acquireError(ctx context.Context, p *Postgres, err error) error {
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return fmt.Errorf("facts: acquire connection: %w", err)
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		if st := p.pool.Stat(); st.AcquiredConns() >= st.MaxConns() {
+			return fmt.Errorf("facts: acquire connection: all %d connections busy: %w: %w", st.MaxConns(), ErrOverloaded, err)
+		}
 	}
 	return unavailable(fmt.Errorf("facts: acquire connection: %w", err))
 }

@@ -220,7 +220,11 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		var ee *engine.Error
 		if asEngineError(err, &ee) {
-			_ = enc.Encode(map[string]any{"code": ee.Code, "detail": ee.Message, "errors": ee.Fields})
+			out := map[string]any{"code": ee.Code, "detail": ee.Message, "errors": ee.Fields}
+			if ee.Err != nil {
+				out["cause"] = ee.Err.Error() // the API logs it; here the operator is the reader
+			}
+			_ = enc.Encode(out)
 			return errReported
 		}
 		return err

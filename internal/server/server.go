@@ -49,6 +49,7 @@ type Config struct {
 	// default); negative keeps the request's as_of, for test harnesses that replay pinned instants.
 	CommitClockSkew time.Duration
 	Clock           func() time.Time // nil: the system clock
+	MaxInFlight     int              // evaluations admitted at once; 0: api.DefaultMaxInFlight (4 per core)
 }
 
 // FromEnv reads the configuration from the environment, with defaults.
@@ -85,6 +86,9 @@ func FromEnv() Config {
 	}
 	if d, err := time.ParseDuration(os.Getenv("ARBITER_COMMIT_CLOCK_SKEW")); err == nil && d != 0 {
 		c.CommitClockSkew = d
+	}
+	if n, err := strconv.Atoi(os.Getenv("ARBITER_MAX_INFLIGHT")); err == nil && n > 0 {
+		c.MaxInFlight = n
 	}
 	return c
 }
@@ -149,6 +153,9 @@ func PolicySource(dir string) reload.Source {
 
 // Build assembles the service described by cfg.
 func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
+	if cfg.EvalTimeout <= 0 {
+		cfg.EvalTimeout = 2 * time.Second // a zero deadline would time out every evaluation
+	}
 	source := PolicySource(cfg.PolicyDir)
 	set, _, err := reload.Build(ctx, source)
 	if err != nil {
@@ -175,7 +182,7 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		if err != nil {
 			return nil, fmt.Errorf("database: %w", err)
 		}
-		svc.Store, svc.Source, ready = pg, "postgres", pg.Ping
+		svc.Store, svc.Source, ready = pg, "postgres", pg.Ready
 		svc.closers = append(svc.closers, pg.Close)
 		plog, err := decisionlog.OpenPostgres(pg.Pool(), logOpts)
 		if err != nil {
@@ -247,6 +254,7 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 	svc.Handler = api.New(api.Config{
 		Engine: svc.Engine, Reloader: svc.Reloader, Log: svc.Log, Metrics: metrics, Gatherer: reg,
 		Ready: ready, AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, FactSource: svc.Source,
+		MaxInFlight: cfg.MaxInFlight,
 	})
 	return svc, nil
 }

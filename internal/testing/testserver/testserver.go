@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -73,7 +74,7 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	cfg := server.Config{DatabaseURL: url, PolicyDir: opts.PolicyDir, AdminToken: opts.AdminToken,
 		EvalTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20, LogQueue: 10000, CommitClockSkew: -1, Clock: opts.Clock,
-		LogSpoolDir: spool, LogSpoolMax: opts.LogSpoolMax, LogDropThreshold: opts.LogDropThreshold}
+		MaxInFlight: raceInFlight, LogSpoolDir: spool, LogSpoolMax: opts.LogSpoolMax, LogDropThreshold: opts.LogDropThreshold}
 	if opts.CommitClockSkew != 0 {
 		cfg.CommitClockSkew = opts.CommitClockSkew
 	}
@@ -202,6 +203,10 @@ func StartProcess(t testing.TB, databaseURL string) *Process {
 // Signal sends sig to the process (SIGHUP reloads its policy set).
 func (p *Process) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
 
+// raceInFlight admits every request of a test's race at once: the races test contention in the
+// store, not admission control.
+const raceInFlight = 1000
+
 // StartProcessEnv runs `arbiter serve` with extra KEY=VALUE environment variables
 // (an empty DATABASE_URL serves the in-memory default).
 func StartProcessEnv(t testing.TB, env ...string) *Process {
@@ -229,7 +234,7 @@ func StartProcessEnv(t testing.TB, env ...string) *Process {
 	ln.Close()
 	cmd := exec.Command(binPath, "serve", "--addr", addr)
 	// Like Start, commits keep each request's as_of so tests pin the instant of the act.
-	cmd.Env = append(append(os.Environ(), "DATABASE_URL=", "ARBITER_POLICY_DIR=", "ARBITER_COMMIT_CLOCK_SKEW=-1s",
+	cmd.Env = append(append(os.Environ(), "DATABASE_URL=", "ARBITER_POLICY_DIR=", "ARBITER_COMMIT_CLOCK_SKEW=-1s", "ARBITER_MAX_INFLIGHT="+strconv.Itoa(raceInFlight),
 		"ARBITER_LOG_SPOOL_DIR="+t.TempDir()), env...)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
