@@ -4,6 +4,7 @@ package api
 import (
 	"context"
 	_ "embed"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"time"
@@ -13,8 +14,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"arbiter/console"
 	"arbiter/engine"
 	"arbiter/internal/reload"
+	"arbiter/revision"
+	"arbiter/store"
 	"arbiter/store/decisionlog"
 )
 
@@ -41,6 +45,15 @@ type Config struct {
 	FactSource string
 	// MaxInFlight bounds the decision evaluations in flight; 0 means DefaultMaxInFlight.
 	MaxInFlight int
+	// Samples holds sample request bodies named <decision>.json (fixtures/requests/); nil serves none.
+	Samples fs.FS
+	// Published reports the published revision this replica serves (revision.FollowerStatus), for
+	// /v1/status; nil leaves it out.
+	Published func() any
+	// Revisions holds published revisions and drafts; nil disables the /v1/revisions and /v1/drafts routes.
+	Revisions *revision.Store
+	// Store is the fact store (for replaying a logged decision against a draft).
+	Store store.Store
 }
 
 type server struct {
@@ -83,6 +96,7 @@ func New(cfg Config) http.Handler {
 		w.Header().Set("Content-Type", "application/yaml")
 		_, _ = w.Write(openAPIDocument)
 	})
+	r.Mount("/console", console.Handler())
 	r.Route("/v1", func(r chi.Router) {
 		r.With(newAdmission(cfg.MaxInFlight, cfg.Metrics.Overloaded.Inc, cfg.Logger).middleware).Post("/decisions/{decision}", s.decide)
 		r.Get("/decisions/{id}", s.getDecision)
@@ -90,8 +104,12 @@ func New(cfg Config) http.Handler {
 		r.Get("/policies", s.listPolicies)
 		r.Get("/policies/{decision}", s.getPolicy)
 		r.Get("/tables", s.listTables)
+		r.Get("/tables/{table}/versions/{version}", s.getTableVersion)
+		r.Get("/samples/{decision}", s.getSample)
 		r.Get("/status", s.status)
 		r.With(s.requireAdmin).Post("/admin/reload", s.reload)
+		// Revisions, drafts and impact (revisions.go, drafts.go): see revisionRoutes for each route's scope.
+		s.revisionRoutes(r)
 	})
 	return r
 }

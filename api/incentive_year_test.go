@@ -14,7 +14,7 @@ import (
 // 2025, as a partner confirming last year's bill would (rules-partner.md §C.2 INC-09, §D CLAIM-02):
 // the 2024 table and statement decide, pinned or not, and as_of stays the instant of the decision.
 func TestIncentiveClosedYearIsEvaluatedAfterItCloses(t *testing.T) {
-	srv := testserver.Start(t, testserver.Options{})
+	srv := testserver.Start(t, testserver.Options{Rows: testserver.Fixtures(t)})
 	const asOf = "2025-02-15T10:00:00+08:00"
 	input := map[string]any{"partner_id": "INC-P1", "policy_year": 2024}
 	for _, version := range []string{"", "2024.1"} {

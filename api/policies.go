@@ -36,6 +36,9 @@ func (s *server) status(w http.ResponseWriter, _ *http.Request) {
 		"uptime":      time.Since(s.started).Round(time.Second).String(),
 		"fact_source": s.cfg.FactSource,
 	}
+	if s.cfg.Published != nil {
+		out["published"] = s.cfg.Published()
+	}
 	if s.cfg.Reloader != nil {
 		if last, lastOK, tried := s.cfg.Reloader.Status(); tried {
 			out["last_reload"] = last

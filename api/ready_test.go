@@ -15,15 +15,16 @@ import (
 	"arbiter/internal/testing/pgtest"
 )
 
-// A database nobody migrated, or one migration behind, does not look ready, and says why.
+// A database nobody migrated, one migration behind or missing a catalog table does not look ready, and says why.
 func TestReadyzChecksTheSchemaVersion(t *testing.T) {
 	for _, tt := range []struct {
 		name, sql, detail string
 		status            int
 	}{
 		{"migrated", "", "", http.StatusOK},
-		{"one migration behind", "UPDATE arbiter_schema_version SET version = version - 1", "migrations applied; run arbiter migrate", http.StatusServiceUnavailable},
-		{"never migrated", "DROP TABLE arbiter_schema_version", "no migration has been applied", http.StatusServiceUnavailable},
+		{"one migration behind", "UPDATE arbiter_engine_version SET version = version - 1", "migrations applied; run arbiter migrate", http.StatusServiceUnavailable},
+		{"never migrated", "DROP TABLE arbiter_engine_version", "no migration has been applied", http.StatusServiceUnavailable},
+		{"a fact table missing", "DROP TABLE partner_plans", "fact tables [partner_plans] of the catalog do not exist", http.StatusServiceUnavailable},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			url := pgtest.New(t)

@@ -103,3 +103,32 @@ func (s *PolicySet) Tables() []TableInfo {
 
 // Catalog returns the fact catalog the set was validated against.
 func (s *PolicySet) Catalog() *store.Catalog { return s.catalog }
+
+// TableVersionData is one rule-table version with its data and its table's schema.
+type TableVersionData struct {
+	Table string `json:"table"`
+	TableVersionInfo
+	Data   any `json:"data"`
+	Schema any `json:"schema"`
+}
+
+// TableVersion returns the data of one version of a rule table with the table's schema; ok is false
+// when the table or the version does not exist.
+func (s *PolicySet) TableVersion(table, version string) (TableVersionData, bool) {
+	e, ok := s.tables[table]
+	if !ok {
+		return TableVersionData{}, false
+	}
+	for _, v := range e.versions {
+		if v.version == version {
+			return TableVersionData{
+				Table: table,
+				TableVersionInfo: TableVersionInfo{
+					Version: v.version, Description: v.desc, File: v.file, Digest: v.digest, ValidFrom: v.window.From, ValidTo: v.window.To,
+				},
+				Data: v.data, Schema: e.schemaDoc,
+			}, true
+		}
+	}
+	return TableVersionData{}, false
+}

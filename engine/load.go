@@ -80,9 +80,10 @@ type commitPlan struct {
 }
 
 type tableEntry struct {
-	id       string
-	schema   *jsonschema.Schema
-	versions []*tableVersion
+	id        string
+	schema    *jsonschema.Schema
+	schemaDoc any // schema.yaml as decoded, for callers that show column descriptions
+	versions  []*tableVersion
 }
 
 type tableVersion struct {
@@ -245,13 +246,13 @@ func loadTable(fsys fs.FS, dir, id string, set *PolicySet, ps *lang.Problems) {
 		} else if s, err := compileSchema(schemaFile, doc); err != nil {
 			ps.Add(lang.ProblemSchema, schemaFile, 0, "%v", err)
 		} else {
-			entry.schema = s
+			entry.schema, entry.schemaDoc = s, doc
 		}
 	}
 	files, _ := fs.ReadDir(fsys, dir)
 	for _, f := range files {
 		name := f.Name()
-		if f.IsDir() || name == "schema.yaml" || !strings.HasSuffix(name, ".yaml") {
+		if f.IsDir() || name == "schema.yaml" || !strings.HasSuffix(name, ".yaml") || IsExample(name) {
 			continue
 		}
 		file := path.Join(dir, name)
@@ -328,7 +329,7 @@ func loadPolicies(ctx context.Context, fsys fs.FS, set *PolicySet, cfg *loadConf
 		return
 	}
 	for _, mf := range manifests {
-		if !cfg.wants(path.Dir(mf)) {
+		if !cfg.wants(path.Dir(mf)) || IsExample(path.Dir(mf)) {
 			continue
 		}
 		if pv := loadPolicyVersion(ctx, fsys, path.Dir(mf), set, cfg, ps); pv != nil {
@@ -597,6 +598,18 @@ func (s *PolicySet) computeRevision() string {
 		}
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// IsExample reports whether a path names an example or a draft that is never served: a rule-table
+// file *.example.yaml or *.draft.yaml, or anything under a folder named *.example or *.draft.
+func IsExample(p string) bool {
+	for _, part := range strings.Split(p, "/") {
+		base := strings.TrimSuffix(part, ".yaml")
+		if strings.HasSuffix(base, ".example") || strings.HasSuffix(base, ".draft") {
+			return true
+		}
+	}
+	return false
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -353,7 +353,10 @@ func TestMigrateAdoptsALegacyDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
+	// The template holds the tables of later engine migrations, which a legacy database never had.
 	if _, err := conn.Exec(ctx, `DROP TABLE arbiter_engine_version;
+		DROP TABLE policy_draft_files, policy_drafts, policy_revisions, policy_tree_files, policy_trees, policy_blobs;
+		DROP INDEX decision_log_recorded_idx;
 		CREATE TABLE arbiter_schema_version (version int4 NOT NULL); INSERT INTO arbiter_schema_version VALUES (9);
 		CREATE TABLE d_accounts (id text PRIMARY KEY, tier text NOT NULL DEFAULT 'basic', score bigint NOT NULL DEFAULT 0, note text, owner text NOT NULL);
 		INSERT INTO d_accounts (id, owner) VALUES ('A1', 'o')`); err != nil {
@@ -368,8 +371,8 @@ func TestMigrateAdoptsALegacyDatabase(t *testing.T) {
 		to_regclass('arbiter_schema_version') IS NOT NULL`).Scan(&version, &rows, &legacy); err != nil {
 		t.Fatal(err)
 	}
-	if version != 1 || rows != 1 || legacy {
-		t.Fatalf("engine version %d (want 1), %d rows kept (want 1), legacy table left: %v", version, rows, legacy)
+	if version != 2 || rows != 1 || legacy {
+		t.Fatalf("engine version %d (want 2, the latest), %d rows kept (want 1), legacy table left: %v", version, rows, legacy)
 	}
 }
 

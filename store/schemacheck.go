@@ -12,8 +12,8 @@ import (
 var ErrSchemaBehind = errors.New("the database schema is behind this build")
 
 // CheckSchema reports, as ErrSchemaBehind with the versions, a database on which `arbiter migrate`
-// has not run or has not applied every embedded migration; one further ahead (migrated by a newer
-// build during a rolling deploy) passes, as migrations only add.
+// has not run, has not applied every embedded migration or lacks a fact table of the catalog; one
+// further ahead (migrated by a newer build during a rolling deploy) passes, as migrations only add.
 func (p *Postgres) CheckSchema(ctx context.Context) error {
 	files, err := migrationFiles(Migrations())
 	if err != nil {
@@ -29,6 +29,27 @@ func (p *Postgres) CheckSchema(ctx context.Context) error {
 		return classify(fmt.Errorf("facts: read the schema version: %w", err))
 	case applied < int64(len(files)):
 		return fmt.Errorf("%w: %d of %d migrations applied; run arbiter migrate", ErrSchemaBehind, applied, len(files))
+	}
+	// The fact tables come from the catalog, not from the numbered migrations: each must exist too.
+	var missing []string
+	rows, err := p.pool.Query(ctx, "SELECT t FROM unnest($1::text[]) AS t WHERE to_regclass(quote_ident(t)) IS NULL ORDER BY t", p.cat.Tables())
+	if err != nil {
+		return classify(fmt.Errorf("facts: look up the catalog's tables: %w", err))
+	}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return classify(fmt.Errorf("facts: look up the catalog's tables: %w", err))
+		}
+		missing = append(missing, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return classify(fmt.Errorf("facts: look up the catalog's tables: %w", err))
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: fact tables %v of the catalog do not exist; run arbiter migrate", ErrSchemaBehind, missing)
 	}
 	return nil
 }

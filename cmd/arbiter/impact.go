@@ -3,38 +3,62 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
+	"strings"
 	"time"
 
+	"arbiter/engine"
 	"arbiter/impact"
+	"arbiter/revision"
 	"arbiter/store"
 	"arbiter/store/decisionlog"
 )
 
 func cmdImpact(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("impact", stderr)
-	candidate := fs.String("candidate", "", "folder holding the candidate policies/ and rules/")
-	decision := fs.String("decision", "", "only this decision (default: every decision)")
-	from := fs.String("from", "", "replay decisions made at or after this RFC 3339 instant (default: 30 days ago)")
-	to := fs.String("to", "", "replay decisions made before this RFC 3339 instant (default: now)")
-	limit := fs.Int("limit", 10000, "replay at most this many logged decisions")
+	candidate := fs.String("candidate", "", "folder holding the candidate policies/ and rules/ (default: the policy folder or embedded tree)")
+	draft := fs.String("draft", "", "replay against this draft (its base revision with its changes) instead of a folder")
+	revRef := fs.String("revision", "", "replay against this published revision (rN, head) instead of a folder")
+	decisions := fs.String("decision", "", "only these decisions, comma-separated (default: every decision)")
+	ids := fs.String("ids", "", "only these decision ids, comma-separated")
+	from := fs.String("from", "", "replay decisions logged at or after this RFC 3339 instant (default: the whole log)")
+	to := fs.String("to", "", "replay decisions logged before this RFC 3339 instant (default: the whole log)")
+	shift := fs.String("as-of-shift", "", "evaluate each decision at its as_of shifted by this (+1y: last year's traffic as if next year)")
+	workers := fs.Int("workers", 0, "replays in parallel (default: every core)")
+	examples := fs.Int("examples", 20, "changed or skipped decisions to list in full")
+	progress := fs.Bool("progress", false, "report progress on stderr every second")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *candidate == "" {
-		return usageError{"--candidate is required"}
-	}
-	window, err := timeWindow(*from, *to)
+	sh, err := impact.ParseShift(*shift)
 	if err != nil {
-		return err
+		return usageError{err.Error()}
+	}
+	filter := decisionlog.Filter{Decisions: splitList(*decisions), IDs: splitList(*ids)}
+	for _, b := range []struct {
+		s string
+		t *time.Time
+	}{{*from, &filter.From}, {*to, &filter.To}} {
+		if b.s == "" {
+			continue
+		}
+		if *b.t, err = time.Parse(time.RFC3339, b.s); err != nil {
+			return usageError{fmt.Sprintf("%q is not RFC 3339", b.s)}
+		}
 	}
 	url, err := databaseURL()
 	if err != nil {
 		return err
 	}
-	set, _, err := loadSet(ctx, *candidate)
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400) // a replay allocates briefly per decision; fewer collections, same bound
+	}
+	set, err := impactCandidate(ctx, *candidate, *draft, *revRef)
 	if err != nil {
 		return err
 	}
@@ -43,43 +67,90 @@ func cmdImpact(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer pg.Close()
-	log := decisionlog.NewPostgres(pg.Pool(), decisionlog.Options{})
-	defer func() { _ = log.Close(ctx) }()
-	recs, err := log.List(ctx, *decision, window[0], window[1], *limit)
+	expected, err := decisionlog.Count(ctx, pg.Pool(), filter)
 	if err != nil {
 		return err
 	}
-	rep := impact.Run(ctx, set, recs)
+	opts := impact.Options{Shift: sh, Workers: *workers, Examples: *examples, Expected: expected}
+	if *progress {
+		opts.Progress = func(p impact.Progress) {
+			fmt.Fprintf(stderr, "impact: %d of %d replayed, %d changed\n", p.Done, p.Expected, p.Changed)
+		}
+	}
+	rep, err := impact.Run(ctx, set, func(ctx context.Context, fn func(decisionlog.Record) error) error {
+		return decisionlog.Stream(ctx, pg.Pool(), filter, fn)
+	}, opts)
+	if err != nil && rep == nil {
+		return err
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
-	}
-	fmt.Fprintf(stdout, "candidate %s: %d decisions replayed, %d would change\n", rep.Candidate, rep.Replayed, rep.Flipped)
-	for change, n := range rep.ByChange {
-		fmt.Fprintf(stdout, "  %-24s %d\n", change, n)
-	}
-	for _, f := range rep.Flips {
-		if f.Error != "" {
-			fmt.Fprintf(stdout, "  %s %s: %s\n", f.DecisionID, f.Decision, f.Error)
-			continue
+		if e := enc.Encode(rep); e != nil {
+			return e
 		}
-		fmt.Fprintf(stdout, "  %s %s as of %s: %s\n", f.DecisionID, f.Decision, f.AsOf.Format(time.RFC3339), f.Change)
+	} else {
+		fmt.Fprint(stdout, rep.Summary())
+	}
+	if err != nil {
+		return err
+	}
+	if rep.Read == 0 {
+		return errors.New("no logged decision matched the range and filters: nothing was replayed")
 	}
 	return nil
 }
 
-func timeWindow(from, to string) ([2]time.Time, error) {
-	w := [2]time.Time{time.Now().AddDate(0, 0, -30), time.Now()}
-	for i, s := range []string{from, to} {
-		if s == "" {
-			continue
+// policyDirDefault is the folder policyDirFlag would default to.
+func policyDirDefault() *string {
+	fs := newFlags("x", io.Discard)
+	return policyDirFlag(fs)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
 		}
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			return w, usageError{fmt.Sprintf("%q is not RFC 3339", s)}
-		}
-		w[i] = t
 	}
-	return w, nil
+	return out
+}
+
+// impactCandidate loads the policy set to replay against: a draft, a published revision, or a folder.
+func impactCandidate(ctx context.Context, dir, draft, rev string) (*engine.PolicySet, error) {
+	if draft == "" && rev == "" {
+		if dir == "" {
+			dir = *policyDirDefault()
+		}
+		set, _, err := loadSet(ctx, dir)
+		return set, err
+	}
+	if dir != "" || (draft != "" && rev != "") {
+		return nil, usageError{"give one of --candidate, --draft and --revision"}
+	}
+	revs, closeDB, err := openRevisions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer closeDB()
+	var tree revision.Tree
+	if draft != "" {
+		d, err := revs.GetDraft(ctx, draft)
+		if err != nil {
+			return nil, err
+		}
+		if tree, _, err = revs.DraftTree(ctx, d); err != nil {
+			return nil, err
+		}
+	} else {
+		r, err := revs.Resolve(ctx, rev)
+		if err != nil {
+			return nil, err
+		}
+		if tree, err = revs.Tree(ctx, r.Seq); err != nil {
+			return nil, err
+		}
+	}
+	return engine.Load(ctx, tree.FS())
 }

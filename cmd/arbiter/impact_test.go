@@ -62,19 +62,19 @@ func TestImpactListsWhatACandidateWouldFlip(t *testing.T) {
 		t.Fatalf("logged %d records: %v", len(recs), err)
 	}
 
-	same := impact.Run(context.Background(), current, recs)
-	if same.Replayed != 3 || same.Flipped != 0 {
+	same, err := impact.Run(context.Background(), current, impact.Records(recs), impact.Options{})
+	if err != nil || same.Replayed != 3 || same.Changed != 0 {
 		t.Fatalf("the current set must decide as logged: %+v", same)
 	}
 	candidate, _ := demoSet(t, func(m fstest.MapFS) {
 		f := "rules/demo/rates/2024.yaml"
 		m[f] = &fstest.MapFile{Data: []byte(strings.Replace(string(m[f].Data), `minimum: "100.00"`, `minimum: "200.00"`, 1))}
 	})
-	rep := impact.Run(context.Background(), candidate, recs)
-	if rep.Replayed != 3 || rep.Flipped != 1 || rep.ByChange["allow -> deny"] != 1 {
+	rep, err := impact.Run(context.Background(), candidate, impact.Records(recs), impact.Options{})
+	if err != nil || rep.Replayed != 3 || rep.Changed != 1 || rep.ByOutcome["allow -> deny"] != 1 || rep.ReasonsAdded["BELOW_MINIMUM"] != 1 {
 		t.Fatalf("want exactly the 150 decision to flip allow -> deny: %+v", rep)
 	}
-	if rep.Flips[0].Change.Reasons[1][0] != "BELOW_MINIMUM" {
-		t.Fatalf("the flip should carry the new reason: %+v", rep.Flips[0])
+	if c := rep.Examples[0].Change; c == nil || c.ReasonsAdded[0] != "BELOW_MINIMUM" {
+		t.Fatalf("the flip should carry the new reason: %+v", rep.Examples[0])
 	}
 }

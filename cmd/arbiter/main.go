@@ -8,6 +8,11 @@
 //	arbiter migrate                  create or update the engine and fact tables (facts/) in DATABASE_URL
 //	arbiter seed                     load fixtures/ into DATABASE_URL
 //	arbiter impact --candidate DIR   replay logged decisions against a candidate policy set
+//	arbiter publish DIR -m MSG       publish a folder as the revision every replica serves
+//	arbiter rollback R               publish revision R's tree again
+//	arbiter export --revision R DIR  write a published revision out
+//	arbiter revisions                list published revisions
+//	arbiter new-version rules/D/T --valid-from T   add a version, closing the previous window
 package main
 
 import (
@@ -34,6 +39,11 @@ commands:
   seed      load fixtures/ into DATABASE_URL (replacing those tables' rows)
   impact    replay logged decisions against a candidate policy set and list what flips
   fmt       list (or with -w rewrite) Rego files that OPA's formatter would change
+  publish   publish a folder as the new revision served by every replica (DIR -m MSG; --revision R rolls back)
+  rollback  publish an earlier revision again (rollback R)
+  export    write a published revision out to a folder (--revision R DIR)
+  revisions list published revisions
+  new-version  copy the latest version of a rule table or decision with a new window, closing the previous one
 
 Run 'arbiter <command> -h' for a command's flags.
 `
@@ -54,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"serve": cmdServe, "eval": cmdEval, "test": cmdTest, "check": cmdCheck,
 		"migrate": cmdMigrate, "seed": cmdSeed, "impact": cmdImpact, "fmt": cmdFmt,
+		"publish": cmdPublish, "rollback": cmdRollback, "export": cmdExport, "revisions": cmdRevisions,
+		"new-version": cmdNewVersion,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

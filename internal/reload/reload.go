@@ -56,9 +56,25 @@ func New(e *engine.Engine, source Source, cat *store.Catalog, hooks Hooks) *Mana
 func (m *Manager) Reload(ctx context.Context) Report {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.reload(ctx, m.source)
+}
+
+// ReloadFrom reloads like Reload from source instead; when the set swaps in, source becomes the one
+// later reloads read.
+func (m *Manager) ReloadFrom(ctx context.Context, source Source) Report {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.reload(ctx, source)
+	if r.OK {
+		m.source = source
+	}
+	return r
+}
+
+func (m *Manager) reload(ctx context.Context, source Source) Report {
 	prev := m.engine.PolicySet().Revision()
 	r := Report{At: time.Now(), PreviousRevision: prev, ServingRevision: prev}
-	next, cases, err := Build(ctx, m.source)
+	next, cases, err := Build(ctx, source)
 	if err == nil && next.Catalog().Digest() != m.catalog.Digest() {
 		err = &engine.LoadError{Problems: []engine.Problem{{Code: "catalog_changed", File: "facts",
 			Message: "the fact catalog differs from the one the store was opened with; migrate and restart to serve it"}}}

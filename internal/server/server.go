@@ -25,6 +25,7 @@ import (
 	"arbiter/api"
 	"arbiter/engine"
 	"arbiter/internal/reload"
+	"arbiter/revision"
 	"arbiter/store"
 	"arbiter/store/decisionlog"
 )
@@ -50,6 +51,9 @@ type Config struct {
 	CommitClockSkew time.Duration
 	Clock           func() time.Time // nil: the system clock
 	MaxInFlight     int              // evaluations admitted at once; 0: api.DefaultMaxInFlight (4 per core)
+	// RevisionPoll is how often a replica checks for a newly published revision besides listening for
+	// its NOTIFY; default 10s.
+	RevisionPoll time.Duration
 }
 
 // FromEnv reads the configuration from the environment, with defaults.
@@ -90,6 +94,9 @@ func FromEnv() Config {
 	if n, err := strconv.Atoi(os.Getenv("ARBITER_MAX_INFLIGHT")); err == nil && n > 0 {
 		c.MaxInFlight = n
 	}
+	if d, err := time.ParseDuration(os.Getenv("ARBITER_REVISION_POLL")); err == nil && d > 0 {
+		c.RevisionPoll = d
+	}
 	return c
 }
 
@@ -128,7 +135,10 @@ type Service struct {
 	Store    store.Store
 	Log      decisionlog.Log
 	Source   string
-	closers  []func()
+	// Revisions and Follower are set with a database: published revisions and this replica's follower.
+	Revisions *revision.Store
+	Follower  *revision.Follower
+	closers   []func()
 }
 
 // Close flushes the decision log and releases the store.
@@ -251,12 +261,65 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		log.Error("policy reload failed; the last good set keeps serving", "error", r.Error, "serving", r.ServingRevision,
 			"problems", r.Problems, "failed_cases", r.FailedCases)
 	}})
+	published := func() any { return map[string]string{"mode": "embedded"} }
+	if pg, ok := svc.Store.(*store.Postgres); ok {
+		svc.follow(ctx, pg, cfg, log, reg)
+		published = func() any { return svc.Follower.Status() }
+	}
 	svc.Handler = api.New(api.Config{
 		Engine: svc.Engine, Reloader: svc.Reloader, Log: svc.Log, Metrics: metrics, Gatherer: reg,
 		Ready: ready, AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, FactSource: svc.Source,
 		MaxInFlight: cfg.MaxInFlight,
+		Samples:     sampleRequests(cfg),
+		Published:   published, Revisions: svc.Revisions, Store: svc.Store,
 	})
 	return svc, nil
+}
+
+// sampleRequests is the fixtures/requests/ folder of the served tree, or nil when it has none.
+func sampleRequests(cfg Config) fs.FS {
+	if cfg.PolicyDir == "" {
+		sub, err := fs.Sub(arbiter.Fixtures(), "requests")
+		if err != nil {
+			return nil
+		}
+		return sub
+	}
+	return os.DirFS(filepath.Join(cfg.PolicyDir, "fixtures", "requests"))
+}
+
+// follow makes the service serve the latest published revision now (when there is one) and follow
+// later publishes until Close.
+func (svc *Service) follow(ctx context.Context, pg *store.Postgres, cfg Config, log *slog.Logger, reg prometheus.Registerer) {
+	svc.Revisions = revision.NewStore(pg.Pool())
+	svc.Follower = revision.NewFollower(svc.Revisions, func(ctx context.Context, rev revision.Revision, t revision.Tree) (bool, string) {
+		rep := svc.Reloader.ReloadFrom(ctx, func() (fs.FS, error) { return t.FS(), nil })
+		if rep.OK {
+			return true, ""
+		}
+		reason := rep.Error
+		for i, p := range append(rep.Problems, rep.FailedCases...) {
+			if i == 5 {
+				reason += "; …"
+				break
+			}
+			reason += "; " + p
+		}
+		return false, reason
+	}, cfg.RevisionPoll, log, reg)
+	if err := svc.Follower.Sync(ctx); err != nil {
+		log.Warn("reading published revisions failed; serving the compiled-in or ARBITER_POLICY_DIR tree until they can be read", "err", err)
+	}
+	if svc.Follower.Status().Mode != "published" {
+		log.Warn("no published revision serves: serving the compiled-in or ARBITER_POLICY_DIR tree (arbiter publish DIR -m MSG publishes one)")
+	}
+	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		svc.Follower.Run(fctx)
+	}()
+	svc.closers = append(svc.closers, func() { cancel(); <-done })
 }
 
 // defaultGCPercent trades a little memory for fewer collections: the live heap of a decision

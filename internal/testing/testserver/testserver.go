@@ -49,6 +49,8 @@ type Options struct {
 	// the catalog cases do, so tests pin the instant of the act; set it (with Clock) to test the check.
 	CommitClockSkew time.Duration
 	Clock           func() time.Time // nil: the system clock
+	// RevisionPoll is how often the server checks for a published revision besides LISTEN (0: 10s).
+	RevisionPoll time.Duration
 }
 
 // Server is a running in-process arbiter server.
@@ -74,7 +76,8 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	cfg := server.Config{DatabaseURL: url, PolicyDir: opts.PolicyDir, AdminToken: opts.AdminToken,
 		EvalTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20, LogQueue: 10000, CommitClockSkew: -1, Clock: opts.Clock,
-		MaxInFlight: raceInFlight, LogSpoolDir: spool, LogSpoolMax: opts.LogSpoolMax, LogDropThreshold: opts.LogDropThreshold}
+		MaxInFlight: raceInFlight, RevisionPoll: opts.RevisionPoll,
+		LogSpoolDir: spool, LogSpoolMax: opts.LogSpoolMax, LogDropThreshold: opts.LogDropThreshold}
 	if opts.CommitClockSkew != 0 {
 		cfg.CommitClockSkew = opts.CommitClockSkew
 	}

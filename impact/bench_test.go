@@ -1,0 +1,192 @@
+package impact_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"arbiter"
+	"arbiter/engine"
+	"arbiter/engine/value"
+	"arbiter/impact"
+	"arbiter/internal/testing/pgtest"
+	"arbiter/store"
+	"arbiter/store/decisionlog"
+)
+
+// sampleRecords decides every sample request of fixtures/requests over the fixtures and returns them
+// as the decision log holds them.
+func sampleRecords(t testing.TB, set *engine.PolicySet) []decisionlog.Record {
+	t.Helper()
+	rows, err := store.LoadRowsDir(set.Catalog(), arbiter.Fixtures())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem, err := store.NewMemory(set.Catalog(), rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(mem.Close)
+	e := engine.New(set, mem)
+	files, _ := fs.Glob(arbiter.Fixtures(), "requests/*.json")
+	sort.Strings(files)
+	var out []decisionlog.Record
+	for _, f := range files {
+		raw, _ := fs.ReadFile(arbiter.Fixtures(), f)
+		var req struct {
+			Input json.RawMessage `json:"input"`
+			AsOf  time.Time       `json:"as_of"`
+		}
+		if err := json.Unmarshal(raw, &req); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		in, err := value.Decode(req.Input, "input")
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := strings.TrimSuffix(path.Base(f), ".json")
+		if i := strings.IndexByte(name, '-'); i > 0 {
+			name = name[:i]
+		}
+		d, err := e.Decide(context.Background(), engine.Request{Decision: name, Input: in, AsOf: req.AsOf, Explain: true, DryRun: true})
+		if err != nil {
+			continue // a sample of a decision that needs more facts than the fixtures hold
+		}
+		facts := d.Explain.Facts
+		d.Explain = nil
+		env, _ := json.Marshal(d)
+		fr, _ := json.Marshal(facts)
+		out = append(out, decisionlog.Record{ID: d.DecisionID, Decision: d.Decision, Version: d.Policy.Version, Outcome: d.Outcome,
+			AsOf: d.AsOf, Envelope: env, Input: req.Input, Facts: fr})
+	}
+	if len(out) == 0 {
+		t.Fatal("no sample decision")
+	}
+	return out
+}
+
+// GenerateLog COPYs n logged decisions into url's decision_log, cycling through samples, with ids
+// bench-NNNNNNN logged one millisecond apart from 2025-01-01; earlier bench rows are deleted first.
+func GenerateLog(ctx context.Context, url string, samples []decisionlog.Record, n int) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `DELETE FROM decision_log WHERE id LIKE 'bench-%'`); err != nil {
+		return err
+	}
+	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	i := 0
+	_, err = conn.CopyFrom(ctx, pgx.Identifier{"decision_log"},
+		[]string{"id", "decision", "version", "as_of", "outcome", "envelope", "input", "facts", "recorded_at"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			if i == n {
+				return nil, nil
+			}
+			s := samples[i%len(samples)]
+			row := []any{fmt.Sprintf("bench-%07d", i), s.Decision, s.Version, s.AsOf, s.Outcome, string(s.Envelope), string(s.Input), string(s.Facts),
+				base.Add(time.Duration(i) * time.Millisecond)}
+			i++
+			return row, nil
+		}))
+	return err
+}
+
+// TestReplayGeneratedLog generates ARBITER_IMPACT_BENCH logged decisions (e.g. 1000000) from the
+// sample requests and replays them all against the shipped tree; it is skipped without the variable.
+// ARBITER_IMPACT_BENCH_URL keeps the log in that (migrated) database for `arbiter impact` runs.
+func TestReplayGeneratedLog(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("ARBITER_IMPACT_BENCH"))
+	if n <= 0 {
+		t.Skip("set ARBITER_IMPACT_BENCH=1000000 to generate and replay that many logged decisions")
+	}
+	ctx := context.Background()
+	set, err := engine.Load(ctx, arbiter.Bundle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples := sampleRecords(t, set)
+	if only := os.Getenv("ARBITER_IMPACT_DECISIONS"); only != "" {
+		samples = onlyDecisions(samples, only)
+	}
+	url := os.Getenv("ARBITER_IMPACT_BENCH_URL")
+	if url == "" {
+		url = pgtest.New(t)
+	}
+	start := time.Now()
+	if err := GenerateLog(ctx, url, samples, n); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("generated %d logged decisions (%d distinct samples) in %s", n, len(samples), time.Since(start).Round(time.Millisecond))
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	runtime.GC()
+	start = time.Now()
+	rep, err := impact.Run(ctx, set, func(ctx context.Context, fn func(decisionlog.Record) error) error {
+		return decisionlog.Stream(ctx, pool, decisionlog.Filter{}, fn)
+	}, impact.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.Logf("replayed %d of %d in %s (%.0f/s), %d changed, %d skipped %v; heap sys %d MiB",
+		rep.Replayed, rep.Read, time.Since(start).Round(time.Millisecond), rep.PerSecond, rep.Changed, rep.Skipped, rep.SkippedBy, ms.HeapSys>>20)
+	if rep.Read < n {
+		t.Fatalf("read %d of %d", rep.Read, n)
+	}
+	if rep.Changed != 0 {
+		t.Fatalf("the shipped tree changed %d of its own decisions: %s", rep.Changed, rep.Summary())
+	}
+}
+
+// BenchmarkReplaySamples replays the sample decisions from memory (no database): the replay's own cost.
+func BenchmarkReplaySamples(b *testing.B) {
+	ctx := context.Background()
+	set, err := engine.Load(ctx, arbiter.Bundle())
+	if err != nil {
+		b.Fatal(err)
+	}
+	samples := sampleRecords(b, set)
+	if only := os.Getenv("ARBITER_IMPACT_DECISIONS"); only != "" {
+		samples = onlyDecisions(samples, only)
+	}
+	recs := make([]decisionlog.Record, 0, b.N)
+	for i := 0; i < b.N; i++ {
+		recs = append(recs, samples[i%len(samples)])
+	}
+	b.ResetTimer()
+	rep, err := impact.Run(ctx, set, impact.Records(recs), impact.Options{})
+	if err != nil || rep.Changed != 0 {
+		b.Fatalf("%v %s", err, rep.Summary())
+	}
+}
+
+// onlyDecisions keeps the samples of the comma-separated decisions.
+func onlyDecisions(samples []decisionlog.Record, only string) []decisionlog.Record {
+	var out []decisionlog.Record
+	for _, s := range samples {
+		for _, d := range strings.Split(only, ",") {
+			if s.Decision == d {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
