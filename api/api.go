@@ -129,6 +129,12 @@ func (s *server) ready(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if s.cfg.Log != nil {
+		if err := s.cfg.Log.Health(); err != nil {
+			writeProblem(w, r, problem(http.StatusServiceUnavailable, codeLogDegraded, "the decision log is degraded: "+err.Error()))
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 

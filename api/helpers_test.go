@@ -72,6 +72,11 @@ func startDemoWith(t testing.TB, st store.Store, log decisionlog.Log, ready func
 	if log == nil {
 		log = decisionlog.NewMemory(1000)
 	}
+	if mem, ok := st.(*store.Memory); ok {
+		if ml, ok := log.(*decisionlog.Memory); ok {
+			mem.LogTo(func(r store.LogRecord) { ml.Enqueue(r) }) // as the service wires them
+		}
+	}
 	reg := prometheus.NewRegistry()
 	metrics := api.NewMetrics(reg)
 	// Like testserver, commits keep each request's as_of so tests pin the instant of the act.

@@ -12,7 +12,7 @@ type Metrics struct {
 	Reloads        *prometheus.CounterVec
 	ReloadOK       prometheus.Gauge
 	Revision       *prometheus.GaugeVec
-	LogDropped     prometheus.Counter
+	LogDropped     *prometheus.CounterVec
 	Overloaded     prometheus.Counter
 	Requests       *prometheus.HistogramVec // every HTTP request, errors included
 }
@@ -39,9 +39,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Revision: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "arbiter_active_revision", Help: "1 for the revision of the policy set being served.",
 		}, []string{"revision"}),
-		LogDropped: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "arbiter_decision_log_dropped_total", Help: "Decisions not logged: the log queue was full or closed, or encoding or writing them failed.",
-		}),
+		LogDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "arbiter_decision_log_dropped_total",
+			Help: "Decisions never logged, by reason: queue_full, closed, encode_failed, write_failed (PostgreSQL refused the row), spool_full.",
+		}, []string{"reason"}),
 		Overloaded: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "arbiter_overload_rejected_total", Help: "Decision requests refused with 503 overloaded because the evaluations in flight were at the limit.",
 		}),

@@ -2,17 +2,14 @@ package api_test
 
 import (
 	"context"
-	"io"
-	"net"
 	"net/http"
-	"net/url"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"arbiter/internal/testing/pgtest"
+	"arbiter/internal/testing/tcpproxy"
 	"arbiter/store"
 	"arbiter/store/decisionlog"
 )
@@ -104,15 +101,11 @@ func TestDecisionLogWriteAndReadBack(t *testing.T) {
 // controls, then restores it: decisions and /readyz answer 503 store_unavailable meanwhile and
 // succeed again afterwards, with no restart.
 func TestDatabaseOutageIs503AndRecovers(t *testing.T) {
-	var proxy *tcpProxy
+	var proxy *tcpproxy.Proxy
 	a, _ := startDemoPostgres(t, func(direct string) string {
-		u, err := url.Parse(direct)
-		if err != nil {
-			t.Fatal(err)
-		}
-		proxy = newTCPProxy(t, u.Host)
-		u.Host = proxy.addr
-		return u.String()
+		var via string
+		proxy, via = tcpproxy.ForURL(t, direct)
+		return via
 	})
 	decide := func() response {
 		return post(t, a.url+"/v1/decisions/demo.cel_sum", `{"input":{"account_id":"G1","amount":"1"},"as_of":"2025-02-01T00:00:00+08:00"}`)
@@ -120,7 +113,7 @@ func TestDatabaseOutageIs503AndRecovers(t *testing.T) {
 	if r := decide(); r.status != http.StatusOK {
 		t.Fatalf("before the outage: %d %s", r.status, r.raw)
 	}
-	proxy.cut()
+	proxy.Kill()
 	var r response
 	for i := 0; i < 3; i++ { // a pooled connection may fail first, then dialing fails
 		r = decide()
@@ -131,7 +124,7 @@ func TestDatabaseOutageIs503AndRecovers(t *testing.T) {
 	if ready := do(t, http.MethodGet, a.url+"/readyz", "", nil); ready.status != http.StatusServiceUnavailable || ready.body["code"] != "store_unavailable" {
 		t.Fatalf("readyz during the outage: %d %s", ready.status, ready.raw)
 	}
-	proxy.restore()
+	proxy.Restore()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		if r = decide(); r.status == http.StatusOK {
@@ -145,71 +138,4 @@ func TestDatabaseOutageIs503AndRecovers(t *testing.T) {
 	if ready := do(t, http.MethodGet, a.url+"/readyz", "", nil); ready.status != http.StatusOK {
 		t.Fatalf("readyz after recovery: %d %s", ready.status, ready.raw)
 	}
-}
-
-// tcpProxy forwards to a target and can drop every connection and refuse new ones.
-type tcpProxy struct {
-	t      *testing.T
-	addr   string
-	target string
-	mu     sync.Mutex
-	ln     net.Listener
-	conns  []net.Conn
-}
-
-func newTCPProxy(t *testing.T, target string) *tcpProxy {
-	p := &tcpProxy{t: t, target: target}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.addr = ln.Addr().String()
-	p.serve(ln)
-	t.Cleanup(p.cut)
-	return p
-}
-
-func (p *tcpProxy) serve(ln net.Listener) {
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, up)
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(up, c); up.Close() }()
-			go func() { _, _ = io.Copy(c, up); c.Close() }()
-		}
-	}()
-}
-
-func (p *tcpProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-func (p *tcpProxy) restore() {
-	ln, err := net.Listen("tcp", p.addr)
-	if err != nil {
-		p.t.Fatalf("proxy: listen again on %s: %v", p.addr, err)
-	}
-	p.serve(ln)
 }

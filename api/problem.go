@@ -42,6 +42,7 @@ const (
 	codeUnsupportedMedia = "unsupported_media_type"
 	codeInternal         = "internal_error"
 	codeReloadFailed     = "reload_failed"
+	codeLogDegraded      = "decision_log_degraded"
 )
 
 var engineStatus = map[engine.Code]int{
@@ -71,6 +72,7 @@ var titles = map[string]string{
 	codeUnsupportedMedia:                  "Request body must be application/json",
 	codeInternal:                          "Internal error",
 	codeReloadFailed:                      "Reload failed; the last good policy set keeps serving",
+	codeLogDegraded:                       "The decision log is dropping records or its spool is nearly full",
 	string(engine.CodeInvalidInput):       "Input does not match the decision's schema",
 	string(engine.CodeUnknownDecision):    "Unknown decision",
 	string(engine.CodeUnknownVersion):     "Unknown policy version",

@@ -168,7 +168,8 @@ func (e *Engine) Decide(ctx context.Context, req Request) (*Decision, error) {
 	if req.Explain {
 		d.Explain = &Explanation{Facts: loaded, Rules: tables}
 	}
-	if e.recorder != nil && (d.Commit == nil || !d.Commit.Replayed) {
+	// A stored commit was logged in its own transaction (store.CommitRecord.Log); a replay was logged before.
+	if e.recorder != nil && (d.Commit == nil || !d.Commit.Replayed && !d.Commit.Committed) {
 		e.recorder.Record(d, req.Input, loaded, req.Caller)
 	}
 	return d, nil
@@ -324,8 +325,12 @@ func (e *Engine) commitOnce(ctx context.Context, set *PolicySet, pv *policyVersi
 		if err != nil {
 			return fmt.Errorf("encode answer: %w", err)
 		}
+		logged, err := logRecord(d, answer, req.Input, loaded, req.Caller)
+		if err != nil {
+			return err
+		}
 		return tx.SaveCommit(ctx, store.CommitRecord{
-			Decision: pv.decision, IdempotencyKey: key, RequestHash: hash, DecisionID: d.DecisionID, Caller: req.Caller, Answer: answer,
+			Decision: pv.decision, IdempotencyKey: key, RequestHash: hash, DecisionID: d.DecisionID, Caller: req.Caller, Answer: answer, Log: logged,
 		}, entries)
 	})
 	return loaded, err

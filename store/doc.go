@@ -55,6 +55,8 @@
 // ([Store.Commit]) runs under locks on its keys (PostgreSQL advisory transaction locks, taken in sorted
 // order; one process lock in memory): inside, [Tx.Load] sees every earlier commit, and
 // [Tx.SaveCommit] records the answer and appends ledger entries that later ledger.usage lookups
-// return, stamped with a time read once the locks are held (so created_at follows commit order). If the function fails, nothing it wrote remains. A store that cannot be reached fails with
-// an error matching [ErrUnavailable].
+// return, stamped with a time read once the locks are held (so created_at follows commit order), and
+// the decision's log record ([CommitRecord].Log: the decision_log table, or [Memory.LogTo]), so that a
+// commit is logged exactly when it is stored. If the function fails, nothing it wrote remains. A
+// store that cannot be reached fails with an error matching [ErrUnavailable].
 package store

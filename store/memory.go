@@ -21,6 +21,7 @@ type Memory struct {
 	tables   map[string]*memTable
 	provs    map[string]*memProvider
 	commits  map[commitKey]CommitRecord
+	logTo    func(LogRecord) // receives the log records of published commits, under commitMu
 }
 
 type memTable struct {
@@ -187,8 +188,17 @@ func (m *Memory) Commit(ctx context.Context, locks []string, fn func(ctx context
 		return err
 	}
 	m.publish(tx)
+	if m.logTo != nil {
+		for _, rec := range tx.logs {
+			m.logTo(rec)
+		}
+	}
 	return nil
 }
+
+// LogTo hands every stored commit's log record (CommitRecord.Log) to fn, once the commit is
+// published and before the next one runs; call it before the first commit. fn must not block.
+func (m *Memory) LogTo(fn func(LogRecord)) { m.logTo = fn }
 
 func (m *Memory) publish(tx *memTx) {
 	if len(tx.entries) == 0 && len(tx.commits) == 0 {
@@ -234,6 +244,7 @@ type memTx struct {
 	now     time.Time
 	entries []map[string]any
 	commits []CommitRecord
+	logs    []LogRecord
 	done    bool
 }
 
@@ -324,6 +335,14 @@ func (tx *memTx) SaveCommit(ctx context.Context, rec CommitRecord, entries []Led
 		rows = append(rows, r)
 	}
 	rec.CreatedAt = tx.now
+	if rec.Log != nil {
+		l := *rec.Log
+		if l.RecordedAt.IsZero() {
+			l.RecordedAt = tx.now
+		}
+		tx.logs = append(tx.logs, l)
+		rec.Log = nil
+	}
 	tx.commits = append(tx.commits, rec)
 	tx.entries = append(tx.entries, rows...)
 	return nil

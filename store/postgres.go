@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -474,10 +475,28 @@ func (t *pgTx) SaveCommit(ctx context.Context, rec CommitRecord, entries []Ledge
 		b.Queue(`INSERT INTO ledger_entries (decision_id, key, amount, decision, idempotency_key, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6)`, rec.DecisionID, e.Key, e.Amount, rec.Decision, rec.IdempotencyKey, t.now)
 	}
+	if l := rec.Log; l != nil {
+		recorded := l.RecordedAt
+		if recorded.IsZero() {
+			recorded = t.now
+		}
+		b.Queue(`INSERT INTO decision_log (id, decision, version, as_of, outcome, envelope, input, facts, recorded_at, caller)
+			VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7::text::jsonb, $8::text::jsonb, $9, NULLIF($10, ''))`,
+			l.ID, l.Decision, l.Version, l.AsOf, l.Outcome, jsonText(l.Envelope), jsonText(l.Input), jsonText(l.Facts), recorded, l.Caller)
+	}
 	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return classify(commitExists(fmt.Errorf("facts: save commit %s/%s: %w", rec.Decision, rec.IdempotencyKey, err)))
 	}
 	return nil
+}
+
+// jsonText passes encoded JSON as text (NULL when empty), for a ::jsonb cast in SQL.
+func jsonText(raw json.RawMessage) *string {
+	if len(raw) == 0 {
+		return nil
+	}
+	s := string(raw)
+	return &s
 }
 
 // acquireError: failing to get a connection is the store being unavailable, unless the caller itself

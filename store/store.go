@@ -39,7 +39,8 @@ type Tx interface {
 	Load(ctx context.Context, lookups []Lookup) (Facts, error)
 	// FindCommit returns the commit stored under the decision and idempotency key, or nil, nil.
 	FindCommit(ctx context.Context, decision, idempotencyKey string) (*CommitRecord, error)
-	// SaveCommit stores the answer and appends entries to ledger_entries (created_at is the store's now).
+	// SaveCommit stores the answer, appends entries to ledger_entries (created_at is the store's now)
+	// and, when rec.Log is set, the decision's log record: all of them are stored, or none.
 	SaveCommit(ctx context.Context, rec CommitRecord, entries []LedgerEntry) error
 }
 
@@ -49,6 +50,17 @@ type CommitRecord struct {
 	Caller                                            string // who asked: "key:<id>", "jwt:<subject>", …
 	Answer                                            json.RawMessage
 	CreatedAt                                         time.Time
+	// Log is the decision's record in the decision log, written by SaveCommit in the commit's
+	// transaction so that a commit is logged exactly when it is stored; FindCommit leaves it nil.
+	Log *LogRecord
+}
+
+// LogRecord is one decision in the decision log: its envelope, and the input and facts it was made on.
+type LogRecord struct {
+	ID, Decision, Version, Outcome string
+	Caller                         string    // who asked: "key:<id>", "jwt:<subject>", "anonymous"; empty before callers were recorded
+	AsOf, RecordedAt               time.Time // a zero RecordedAt is the store's now
+	Envelope, Input, Facts         json.RawMessage
 }
 
 // LedgerEntry is an amount consumed (positive) or released (negative) against a limit key.

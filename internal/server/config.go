@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,12 @@ type Config struct {
 	MaxBodyBytes int64
 	LogQueue     int           // decision-log queue length
 	Drain        time.Duration // after SIGTERM, how long /readyz fails before the listener closes
+	// LogSpoolDir is where decision-log records wait on disk while the database is unreachable
+	// (each process claims a numbered slot in it); empty: no spool.
+	LogSpoolDir       string
+	LogSpoolMax       int64   // bytes the spool may hold
+	LogDropThreshold  int     // /readyz degrades when this many records were dropped in the last minute
+	LogSpoolHighWater float64 // /readyz degrades when the spool holds more than this fraction of LogSpoolMax
 	// CommitClockSkew is how far a commit request's as_of may be from the clock (0: the engine's
 	// default); negative keeps the request's as_of, for test harnesses that replay pinned instants.
 	CommitClockSkew time.Duration
@@ -48,6 +55,7 @@ var Variables = append([]string{
 	"ARBITER_ADDR", "DATABASE_URL", "ARBITER_POLICY_DIR", "ARBITER_FIXTURES_DIR", "ARBITER_ADMIN_TOKEN",
 	"ARBITER_EVAL_TIMEOUT", "ARBITER_DRAIN", "GOGC", "GOMEMLIMIT",
 	"ARBITER_COMMIT_CLOCK_SKEW", "ARBITER_MAX_INFLIGHT", "ARBITER_REVISION_POLL", "ARBITER_LOG_RETENTION",
+	"ARBITER_LOG_QUEUE", "ARBITER_LOG_SPOOL_DIR", "ARBITER_LOG_SPOOL_MAX", "ARBITER_LOG_DROP_THRESHOLD", "ARBITER_LOG_SPOOL_HIGH_WATER",
 	"ARBITER_AUTH", "ARBITER_KEYS_FILE", "ARBITER_JWT_JWKS", "ARBITER_JWT_ISSUER", "ARBITER_JWT_AUDIENCE", "ARBITER_JWT_SCOPE_CLAIM",
 }, telemetry.Variables...)
 
@@ -67,6 +75,8 @@ func FromEnv() (Config, error) {
 		EvalTimeout:  2 * time.Second,
 		MaxBodyBytes: 1 << 20,
 		LogQueue:     10000,
+		LogSpoolDir:  getenv("ARBITER_LOG_SPOOL_DIR", filepath.Join(os.TempDir(), "arbiter-decision-log-"+strconv.Itoa(os.Getuid()))),
+		LogSpoolMax:  256 << 20,
 		Drain:        DefaultDrain,
 		Auth:         os.Getenv("ARBITER_AUTH"),
 		KeysFile:     os.Getenv("ARBITER_KEYS_FILE"),
@@ -125,6 +135,35 @@ func FromEnv() (Config, error) {
 			c.RevisionPoll = d
 		}
 	}
+	if c.LogSpoolDir == "off" {
+		c.LogSpoolDir = ""
+	}
+	if v := os.Getenv("ARBITER_LOG_SPOOL_MAX"); v != "" {
+		if n, err := ParseBytes(v); err != nil || n <= 0 {
+			errs = append(errs, fmt.Errorf("ARBITER_LOG_SPOOL_MAX: %q is not a positive size such as 256MiB", v))
+		} else {
+			c.LogSpoolMax = n
+		}
+	}
+	for _, v := range []struct {
+		name string
+		into *int
+	}{{"ARBITER_LOG_QUEUE", &c.LogQueue}, {"ARBITER_LOG_DROP_THRESHOLD", &c.LogDropThreshold}} {
+		if s := os.Getenv(v.name); s != "" {
+			if n, err := strconv.Atoi(s); err != nil || n <= 0 {
+				errs = append(errs, fmt.Errorf("%s: %q is not a positive whole number", v.name, s))
+			} else {
+				*v.into = n
+			}
+		}
+	}
+	if v := os.Getenv("ARBITER_LOG_SPOOL_HIGH_WATER"); v != "" {
+		if f, err := strconv.ParseFloat(v, 64); err != nil || f <= 0 || f > 1 {
+			errs = append(errs, fmt.Errorf("ARBITER_LOG_SPOOL_HIGH_WATER: %q is not a fraction in (0, 1]", v))
+		} else {
+			c.LogSpoolHighWater = f
+		}
+	}
 	switch c.Auth {
 	case "", "required", "open":
 	default:
@@ -135,6 +174,26 @@ func FromEnv() (Config, error) {
 		errs = append(errs, err)
 	}
 	return c, errors.Join(errs...)
+}
+
+// ParseBytes reads a size such as 1048576, 512KiB, 64MiB or 1GiB.
+func ParseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("size %q: want bytes, optionally with KiB, MiB or GiB", s)
+	}
+	return n * mult, nil
 }
 
 // ParseRetention reads a retention such as "90d", "2160h" or "" (keep everything).

@@ -83,7 +83,15 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 	metrics := api.NewMetrics(reg)
 	registerBuildInfo(reg)
 
-	countDropped := func(n int) { metrics.LogDropped.Add(float64(n)) }
+	for _, reason := range decisionlog.DropReasons {
+		metrics.LogDropped.WithLabelValues(reason) // present at 0 before the first drop
+	}
+	logOpts := decisionlog.Options{
+		QueueSize: cfg.LogQueue, DropThreshold: cfg.LogDropThreshold, SpoolHighWater: cfg.LogSpoolHighWater,
+		SpoolDir: cfg.LogSpoolDir, SpoolMax: cfg.LogSpoolMax,
+		OnDrop:  func(reason string, n int) { metrics.LogDropped.WithLabelValues(reason).Add(float64(n)) },
+		OnError: func(err error) { log.Warn("decision log", "err", err) },
+	}
 	var ready func(context.Context) error
 	switch cfg.Auth {
 	case "", "required", "open":
@@ -111,9 +119,18 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		reg.MustRegister(newPoolCollector(pg.Pool()))
 		svc.closers = append(svc.closers, pg.Close)
 		authn.Keys = auth.NewPostgresKeys(pg.Pool())
-		svc.Log = decisionlog.NewPostgres(pg.Pool(), decisionlog.Options{QueueSize: cfg.LogQueue, OnDrop: countDropped, OnError: func(err error) {
-			log.Warn("decision log write failed", "err", err)
-		}})
+		plog, err := decisionlog.OpenPostgres(pg.Pool(), logOpts)
+		if err != nil {
+			pg.Close()
+			return nil, fmt.Errorf("decision log: %w", err)
+		}
+		svc.Log = plog
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "arbiter_decision_log_spool_bytes", Help: "Bytes of decision-log records waiting on disk for the database.",
+		}, func() float64 { return float64(plog.Spooled()) }))
+		if dir := plog.SpoolDir(); dir != "" {
+			log.Info("decision log spools to disk while the database is away", "dir", dir, "max_bytes", cfg.LogSpoolMax)
+		}
 		log.Info("facts from PostgreSQL", "revision", set.Revision())
 		if cfg.LogRetention > 0 {
 			pctx, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -149,7 +166,9 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		}
 		svc.Store, svc.Source, svc.Fixtures = mem, "memory", from
 		svc.closers = append(svc.closers, mem.Close)
-		svc.Log = decisionlog.NewMemoryWith(10000, decisionlog.Options{QueueSize: cfg.LogQueue, OnDrop: countDropped})
+		mlog := decisionlog.NewMemoryWith(10000, logOpts)
+		mem.LogTo(func(r store.LogRecord) { mlog.Enqueue(r) }) // commits are logged as they are stored
+		svc.Log = mlog
 		if cfg.KeysFile != "" {
 			keys, err := auth.NewFileKeys(cfg.KeysFile)
 			if err != nil {

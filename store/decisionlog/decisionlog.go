@@ -4,6 +4,14 @@
 // one writer goroutine per log encodes it (envelope, input and facts as JSON) and stores it, the
 // PostgreSQL log in batches, the memory log in a ring of the latest records. A full queue refuses the
 // decision instead of slowing it down, and counts it as dropped.
+//
+// The PostgreSQL log loses nothing silently: a batch the database refuses is written again row by
+// row, so that only a row PostgreSQL cannot store is dropped; while the database is unreachable,
+// records wait in a bounded spool on disk (Options.SpoolDir), which survives a restart and is drained
+// into the database, with backoff, once it answers again. Every record finally dropped is counted
+// with its reason (see the Drop* constants), and Health fails while drops are recent or the spool
+// is nearly full. Commit decisions do not pass through here: the store writes their record in the
+// commit's own transaction (store.CommitRecord.Log).
 package decisionlog
 
 import (
@@ -17,22 +25,27 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"arbiter/engine"
+	"arbiter/store"
 )
 
 // ErrNotFound means no decision with that id was logged (or it is no longer kept).
 var ErrNotFound = errors.New("decisionlog: not found")
 
 // Record is one logged decision: its envelope, and the input and facts it was made on.
-type Record struct {
-	ID, Decision, Version, Outcome string
-	Caller                         string // who asked: "key:<id>", "jwt:<subject>", "anonymous"; empty before callers were recorded
-	AsOf, RecordedAt               time.Time
-	Envelope, Input, Facts         json.RawMessage
-}
+type Record = store.LogRecord
+
+// Why a record was dropped: the reason label of arbiter_decision_log_dropped_total.
+const (
+	DropQueueFull    = "queue_full"    // the queue was full (the writer is behind)
+	DropClosed       = "closed"        // recorded after Close
+	DropEncodeFailed = "encode_failed" // the decision could not be encoded as JSON
+	DropWriteFailed  = "write_failed"  // PostgreSQL refused the row, or it could not be written and there is no spool
+	DropSpoolFull    = "spool_full"    // the database was unreachable and the spool had no room left
+)
+
+// DropReasons lists every reason a record is dropped for.
+var DropReasons = []string{DropQueueFull, DropClosed, DropEncodeFailed, DropWriteFailed, DropSpoolFull}
 
 // Log records decisions without blocking the caller and reads them back.
 type Log interface {
@@ -47,6 +60,9 @@ type Log interface {
 	// List returns the records of decision ("" for all) with from <= as_of < to (a zero bound is
 	// open), oldest first, at most limit (none when limit <= 0).
 	List(ctx context.Context, decision string, from, to time.Time, limit int) ([]Record, error)
+	// Health is nil while the log keeps what it is given; otherwise it says why not (recent drops, a
+	// nearly full spool).
+	Health() error
 	// Close stops accepting records and stores what is queued.
 	Close(ctx context.Context) error
 }
@@ -56,8 +72,22 @@ type Options struct {
 	QueueSize int           // decisions and records waiting to be written; default 10000
 	BatchSize int           // records per PostgreSQL write; default 500
 	Interval  time.Duration // longest wait before a partial batch is written; default 200ms
-	OnError   func(error)   // called from the writer when encoding or a write fails; the records are dropped
-	OnDrop    func(n int)   // called for every n records dropped (by the caller of Record when the queue is full)
+	OnError   func(error)   // called from the writer when encoding or a write fails
+	// OnDrop is called for every n records dropped, with the reason (one of DropReasons); for a full
+	// or closed queue it runs on the caller of Record.
+	OnDrop func(reason string, n int)
+
+	// SpoolDir is the folder (PostgreSQL log only) where records wait while the database is
+	// unreachable; each log claims a numbered slot in it, and takes over what a stopped one left there.
+	// Empty: no spool, and a record that cannot be written is dropped.
+	SpoolDir string
+	SpoolMax int64 // bytes the spool may hold; default 256 MiB
+
+	// Health fails when at least DropThreshold records were dropped in the last DropWindow (default
+	// 100 in 1m), or when the spool holds more than SpoolHighWater of SpoolMax (default 0.8).
+	DropThreshold  int
+	DropWindow     time.Duration
+	SpoolHighWater float64
 }
 
 func (o Options) withDefaults() Options {
@@ -69,6 +99,18 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Interval <= 0 {
 		o.Interval = 200 * time.Millisecond
+	}
+	if o.SpoolMax <= 0 {
+		o.SpoolMax = 256 << 20
+	}
+	if o.DropThreshold <= 0 {
+		o.DropThreshold = 100
+	}
+	if o.DropWindow <= 0 {
+		o.DropWindow = time.Minute
+	}
+	if o.SpoolHighWater <= 0 || o.SpoolHighWater > 1 {
+		o.SpoolHighWater = 0.8
 	}
 	return o
 }
@@ -107,11 +149,14 @@ type writer struct {
 	mu      sync.RWMutex // put holds it shared, close exclusively: no send after the queue closes
 	closed  bool
 	dropped atomic.Uint64
+	recent  *window
+	pending sync.Map       // decision id -> *entry queued or in the batch being stored, for Get
 	store   func([]Record) // on the writer goroutine; a failure calls drop itself
 }
 
 func newWriter(opts Options, store func([]Record)) *writer {
-	w := &writer{opts: opts, queue: make(chan entry, opts.QueueSize), done: make(chan struct{}), store: store}
+	w := &writer{opts: opts, queue: make(chan entry, opts.QueueSize), done: make(chan struct{}), store: store,
+		recent: newWindow(opts.DropWindow)}
 	go w.run()
 	return w
 }
@@ -122,24 +167,56 @@ func (w *writer) Record(d *engine.Decision, input any, facts map[string]any, cal
 }
 
 func (w *writer) put(e entry) bool {
+	id := e.rec.ID
+	if e.d != nil {
+		id = e.d.DecisionID
+	}
+	// Visible to Get before the writer can take it, so that it is never left behind.
+	w.pending.Store(id, &e)
 	w.mu.RLock()
 	defer w.mu.RUnlock()
-	if !w.closed {
-		select {
-		case w.queue <- e:
-			return true
-		default:
-		}
+	if w.closed {
+		w.pending.CompareAndDelete(id, &e)
+		w.drop(DropClosed, 1)
+		return false
 	}
-	w.drop(1)
+	select {
+	case w.queue <- e:
+		return true
+	default:
+	}
+	w.pending.CompareAndDelete(id, &e)
+	w.drop(DropQueueFull, 1)
 	return false
 }
 
-func (w *writer) drop(n int) {
-	w.dropped.Add(uint64(n))
-	if w.opts.OnDrop != nil {
-		w.opts.OnDrop(n)
+// queued returns a record still waiting for the writer, encoded now.
+func (w *writer) queued(id string) (Record, bool) {
+	v, ok := w.pending.Load(id)
+	if !ok {
+		return Record{}, false
 	}
+	rec, err := v.(*entry).encode()
+	return rec, err == nil
+}
+
+func (w *writer) drop(reason string, n int) {
+	if n <= 0 {
+		return
+	}
+	w.dropped.Add(uint64(n))
+	w.recent.add(time.Now(), n)
+	if w.opts.OnDrop != nil {
+		w.opts.OnDrop(reason, n)
+	}
+}
+
+// health fails when the drops of the recent window reach the threshold.
+func (w *writer) health() error {
+	if n := w.recent.sum(time.Now()); n >= w.opts.DropThreshold {
+		return fmt.Errorf("%d decision-log records dropped in the last %v (see arbiter_decision_log_dropped_total)", n, w.opts.DropWindow)
+	}
+	return nil
 }
 
 func (w *writer) report(err error) {
@@ -148,8 +225,7 @@ func (w *writer) report(err error) {
 	}
 }
 
-// Dropped counts records not stored: refused by a full or closed queue, not encodable, or lost to a
-// failed write.
+// Dropped counts records not stored, whatever the reason.
 func (w *writer) Dropped() uint64 { return w.dropped.Load() }
 
 func (w *writer) run() {
@@ -160,6 +236,9 @@ func (w *writer) run() {
 	flush := func() {
 		if len(batch) > 0 {
 			w.store(batch)
+			for _, r := range batch {
+				w.pending.Delete(r.ID)
+			}
 			batch = batch[:0]
 		}
 	}
@@ -172,7 +251,8 @@ func (w *writer) run() {
 			}
 			rec, err := e.encode()
 			if err != nil {
-				w.drop(1)
+				w.pending.Delete(e.d.DecisionID)
+				w.drop(DropEncodeFailed, 1)
 				w.report(err)
 				continue
 			}
@@ -200,159 +280,6 @@ func (w *writer) close(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("decisionlog: close: %w", ctx.Err())
 	}
-}
-
-// Postgres writes records in batches from one background goroutine.
-type Postgres struct {
-	*writer
-	pool    *pgxpool.Pool
-	written atomic.Uint64
-}
-
-// NewPostgres starts a writer storing records into the decision_log table of pool's database.
-func NewPostgres(pool *pgxpool.Pool, opts Options) *Postgres {
-	p := &Postgres{pool: pool}
-	p.writer = newWriter(opts.withDefaults(), p.store)
-	return p
-}
-
-// Enqueue queues rec for writing; it never blocks.
-func (p *Postgres) Enqueue(rec Record) bool { return p.put(entry{rec: rec}) }
-
-// Written counts records stored.
-func (p *Postgres) Written() uint64 { return p.written.Load() }
-
-// store writes one batch, retrying once; a failure is reported, counted and never stops the writer.
-func (p *Postgres) store(batch []Record) {
-	var err error
-	for attempt := 0; attempt < 2; attempt++ {
-		if attempt > 0 {
-			time.Sleep(100 * time.Millisecond)
-		}
-		if err = p.write(batch); err == nil {
-			p.written.Add(uint64(len(batch)))
-			return
-		}
-	}
-	p.drop(len(batch))
-	p.report(err)
-}
-
-const insertSQL = `INSERT INTO decision_log (id, decision, version, as_of, outcome, envelope, input, facts, recorded_at, caller)
-SELECT id, decision, version, as_of, outcome, envelope::jsonb, input::jsonb, facts::jsonb, recorded_at, NULLIF(caller, '')
-FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::text[])
-    AS r(id, decision, version, as_of, outcome, envelope, input, facts, recorded_at, caller)
-ON CONFLICT (id) DO NOTHING`
-
-// write stores a batch with one statement (one round trip).
-func (p *Postgres) write(batch []Record) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("decisionlog: write panicked: %v", r)
-		}
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	n := len(batch)
-	ids, decisions, versions, outcomes := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	asOf, recorded := make([]time.Time, n), make([]time.Time, n)
-	envelopes, inputs, facts := make([]*string, n), make([]*string, n), make([]*string, n)
-	callers := make([]string, n)
-	now := time.Now()
-	for i, r := range batch {
-		ids[i], decisions[i], versions[i], outcomes[i] = r.ID, r.Decision, r.Version, r.Outcome
-		asOf[i], recorded[i] = r.AsOf, r.RecordedAt
-		if recorded[i].IsZero() {
-			recorded[i] = now
-		}
-		envelopes[i], inputs[i], facts[i] = jsonText(r.Envelope), jsonText(r.Input), jsonText(r.Facts)
-		callers[i] = r.Caller
-	}
-	if _, err := p.pool.Exec(ctx, insertSQL, ids, decisions, versions, asOf, outcomes, envelopes, inputs, facts, recorded, callers); err != nil {
-		return fmt.Errorf("decisionlog: write %d records: %w", n, err)
-	}
-	return nil
-}
-
-func jsonText(raw json.RawMessage) *string {
-	if len(raw) == 0 {
-		return nil
-	}
-	s := string(raw)
-	return &s
-}
-
-// Close stops accepting records and waits until the queued ones are stored or ctx ends.
-func (p *Postgres) Close(ctx context.Context) error { return p.close(ctx) }
-
-const selectRecord = `SELECT id, decision, version, as_of, outcome, envelope, input, facts, recorded_at, coalesce(caller, '') FROM decision_log`
-
-// Get reads one stored record back; records still queued are not found.
-func (p *Postgres) Get(ctx context.Context, id string) (Record, error) {
-	rows, err := p.pool.Query(ctx, selectRecord+` WHERE id = $1`, id)
-	if err != nil {
-		return Record{}, fmt.Errorf("decisionlog: get %s: %w", id, err)
-	}
-	recs, err := scan(rows)
-	if err != nil {
-		return Record{}, fmt.Errorf("decisionlog: get %s: %w", id, err)
-	}
-	if len(recs) == 0 {
-		return Record{}, ErrNotFound
-	}
-	return recs[0], nil
-}
-
-// List returns stored records of decision in [from, to), oldest first (see Log).
-func (p *Postgres) List(ctx context.Context, decision string, from, to time.Time, limit int) ([]Record, error) {
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
-	if decision != "" {
-		add("decision = $%d", decision)
-	}
-	if !from.IsZero() {
-		add("as_of >= $%d", from)
-	}
-	if !to.IsZero() {
-		add("as_of < $%d", to)
-	}
-	q := selectRecord
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += ` ORDER BY as_of, id COLLATE "C"` // ties by id byte-wise, as Memory orders them, whatever the database's collation
-	if limit > 0 {
-		args = append(args, limit)
-		q += fmt.Sprintf(" LIMIT $%d", len(args))
-	}
-	rows, err := p.pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("decisionlog: list: %w", err)
-	}
-	recs, err := scan(rows)
-	if err != nil {
-		return nil, fmt.Errorf("decisionlog: list: %w", err)
-	}
-	return recs, nil
-}
-
-func scan(rows pgx.Rows) ([]Record, error) {
-	defer rows.Close()
-	var out []Record
-	for rows.Next() {
-		var r Record
-		var env, in, facts []byte
-		if err := rows.Scan(&r.ID, &r.Decision, &r.Version, &r.AsOf, &r.Outcome, &env, &in, &facts, &r.RecordedAt, &r.Caller); err != nil {
-			return nil, err
-		}
-		r.Envelope, r.Input, r.Facts = env, in, facts
-		out = append(out, r)
-	}
-	return out, rows.Err()
 }
 
 // Memory keeps the latest records in a ring, evicting the oldest when full.
@@ -392,6 +319,9 @@ func (m *Memory) Record(d *engine.Decision, input any, facts map[string]any, cal
 // Dropped counts decisions not kept: refused by a full or closed queue, or not encodable.
 func (m *Memory) Dropped() uint64 { return m.w.Dropped() }
 
+// Health fails while recent drops reach the threshold.
+func (m *Memory) Health() error { return m.w.health() }
+
 // Enqueue keeps rec at once; it always succeeds.
 func (m *Memory) Enqueue(rec Record) bool {
 	if rec.RecordedAt.IsZero() {
@@ -414,15 +344,22 @@ func (m *Memory) Enqueue(rec Record) bool {
 	return true
 }
 
-// Get returns a kept record.
+// Get returns a kept record, or one still queued.
 func (m *Memory) Get(_ context.Context, id string) (Record, error) {
 	m.mu.RLock()
-	defer m.mu.RUnlock()
 	i, ok := m.byID[id]
-	if !ok {
-		return Record{}, ErrNotFound
+	var rec Record
+	if ok {
+		rec = m.ring[i]
 	}
-	return m.ring[i], nil
+	m.mu.RUnlock()
+	if ok {
+		return rec, nil
+	}
+	if rec, ok := m.w.queued(id); ok {
+		return rec, nil
+	}
+	return Record{}, ErrNotFound
 }
 
 // List returns kept records of decision in [from, to), oldest first (see Log).
@@ -449,3 +386,39 @@ func (m *Memory) List(_ context.Context, decision string, from, to time.Time, li
 
 // Close stops accepting decisions and waits until the queued ones are kept or ctx ends.
 func (m *Memory) Close(ctx context.Context) error { return m.w.close(ctx) }
+
+// window sums drops over a sliding time window, in 60 buckets.
+type window struct {
+	mu    sync.Mutex
+	width time.Duration
+	slots [60]struct {
+		at int64
+		n  int
+	}
+}
+
+func newWindow(d time.Duration) *window { return &window{width: max(d/60, time.Millisecond)} }
+
+func (w *window) add(now time.Time, n int) {
+	at := now.UnixNano() / int64(w.width)
+	w.mu.Lock()
+	s := &w.slots[at%int64(len(w.slots))]
+	if s.at != at {
+		s.at, s.n = at, 0
+	}
+	s.n += n
+	w.mu.Unlock()
+}
+
+func (w *window) sum(now time.Time) int {
+	at := now.UnixNano() / int64(w.width)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	total := 0
+	for _, s := range w.slots {
+		if s.at > at-int64(len(w.slots)) {
+			total += s.n
+		}
+	}
+	return total
+}

@@ -329,7 +329,7 @@ func TestRecordNeverBlocksAndCountsAFullQueue(t *testing.T) {
 	}
 	var onDrop atomic.Int64
 	log := decisionlog.NewPostgres(p, decisionlog.Options{QueueSize: 10, BatchSize: 1, Interval: time.Millisecond,
-		OnDrop: func(n int) { onDrop.Add(int64(n)) }})
+		OnDrop: func(_ string, n int) { onDrop.Add(int64(n)) }})
 	var rec engine.Recorder = log
 	start := time.Now()
 	for i := range 100 {
@@ -386,7 +386,7 @@ func TestMemoryRecord(t *testing.T) {
 	dropped := 0
 	m := decisionlog.NewMemoryWith(100, decisionlog.Options{
 		OnError: func(err error) { mu.Lock(); reported = append(reported, err); mu.Unlock() },
-		OnDrop:  func(n int) { mu.Lock(); dropped += n; mu.Unlock() },
+		OnDrop:  func(_ string, n int) { mu.Lock(); dropped += n; mu.Unlock() },
 	})
 	for i := range 20 {
 		m.Record(decision(i), map[string]any{"i": i}, map[string]any{"f": "1.50"}, "key:k1")

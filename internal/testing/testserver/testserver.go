@@ -47,6 +47,11 @@ type Options struct {
 	// PolicyDir serves policies from a folder instead of the embedded bundle (for reload tests).
 	PolicyDir  string
 	AdminToken string
+	// LogSpoolDir is the decision log's spool (a test folder when empty); LogSpoolMax bounds it
+	// (the service default when 0); LogDropThreshold is where /readyz degrades (default when 0).
+	LogSpoolDir      string
+	LogSpoolMax      int64
+	LogDropThreshold int
 	// CommitClockSkew is the server's commit clock skew. Zero keeps each commit request's as_of, as
 	// the catalog cases do, so tests pin the instant of the act; set it (with Clock) to test the check.
 	CommitClockSkew time.Duration
@@ -75,9 +80,14 @@ func Start(t testing.TB, opts Options) *Server {
 		url = pgtest.New(t)
 	}
 	ctx := context.Background()
+	spool := opts.LogSpoolDir
+	if spool == "" {
+		spool = t.TempDir()
+	}
 	cfg := server.Config{DatabaseURL: url, PolicyDir: opts.PolicyDir, AdminToken: opts.AdminToken,
 		EvalTimeout: 5 * time.Second, MaxBodyBytes: 1 << 20, LogQueue: 10000, CommitClockSkew: -1, Clock: opts.Clock,
-		MaxInFlight: raceInFlight, RevisionPoll: opts.RevisionPoll}
+		MaxInFlight: raceInFlight, RevisionPoll: opts.RevisionPoll,
+		LogSpoolDir: spool, LogSpoolMax: opts.LogSpoolMax, LogDropThreshold: opts.LogDropThreshold}
 	if opts.CommitClockSkew != 0 {
 		cfg.CommitClockSkew = opts.CommitClockSkew
 	}
@@ -295,7 +305,8 @@ func StartProcessEnv(t testing.TB, env ...string) *Process {
 	cmd := exec.Command(binPath, "serve", "--addr", addr)
 	// Like Start, commits keep each request's as_of so tests pin the instant of the act.
 	cmd.Env = append(append(os.Environ(), "DATABASE_URL=", "ARBITER_POLICY_DIR=", "ARBITER_DRAIN=0",
-		"ARBITER_COMMIT_CLOCK_SKEW=-1s", "ARBITER_MAX_INFLIGHT="+strconv.Itoa(raceInFlight)), env...)
+		"ARBITER_COMMIT_CLOCK_SKEW=-1s", "ARBITER_MAX_INFLIGHT="+strconv.Itoa(raceInFlight),
+		"ARBITER_LOG_SPOOL_DIR="+t.TempDir()), env...)
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
