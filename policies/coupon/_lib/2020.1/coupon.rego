@@ -286,40 +286,14 @@ threshold_findings(c, eligible, base) := {finding("COUPON-10", "NO_ELIGIBLE_LINE
 	not threshold_met(c, base)
 } else := set()
 
-# coupon_usable holds when no coupon-level or payment-level rule blocks the coupon, whatever the lines.
-# coupon_usable holds exactly when coupon_findings(c) and payment_findings are empty; it is written
-# out flat, cheapest checks first, because candidates runs it for every coupon of the wallet.
+# coupon_usable holds when no coupon-level or payment-level rule blocks the coupon, whatever the lines:
+# it reads the same findings the reasons report, so the verdict and the explanation cannot disagree.
 coupon_usable(c) if {
 	payment_ok
-	c.owner_account_id == payment.payer_account_id
-	not c.status in blocking_statuses
-	activation_ok(c)
-	c.kind in settings.supported_kinds
-	is_string(c.valid_from)
-	is_string(c.valid_to)
-	from := time.parse_rfc3339_ns(c.valid_from)
-	to := time.parse_rfc3339_ns(c.valid_to)
-	from <= now_ns
-	now_ns <= to
-	within_max_validity(from, to)
-	present(c.face_value)
-	dec.gt(c.face_value, "0")
-	not c.id in consumed_ids
+	count(coupon_findings(c)) == 0
 }
 
 payment_ok if count(payment_findings) == 0
-
-blocking_statuses := {"used", "expired", "invalidated"}
-
-activation_ok(c) := true if {
-	c.status != "unactivated"
-	c.acquisition != "offline_code"
-} else := true if {
-	c.status != "unactivated"
-	c.activated == true
-} else := true if {
-	c.id in activated_ids
-} else := false
 
 accepted_order_types(c) := order_types_accepted(c.order_types)
 
@@ -540,10 +514,14 @@ comparison_words(c) := "at least" if {
 
 coupon_status(id) := "used" if {
 	spent(coupon_by_id[id])
-} else := status if {
-	some status in ["invalidated", "unactivated", "expired", "not_yet_effective", "invalid"]
-	some f in findings(id).blocking
-	f.code == status_codes[status]
+} else := statuses[0] if {
+	# A coupon may match several statuses (unactivated and expired): the first in this order wins.
+	statuses := [status |
+		some status in ["invalidated", "unactivated", "expired", "not_yet_effective", "invalid"]
+		some f in findings(id).blocking
+		f.code == status_codes[status]
+	]
+	count(statuses) > 0
 } else := "available"
 
 status_codes := {
