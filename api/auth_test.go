@@ -305,8 +305,15 @@ func TestPersonalFieldsAreMaskedWithoutThePersonalScope(t *testing.T) {
 	}
 	// The log keeps what replay needs: the facts as the decision saw them.
 	var stored string
-	if err := srv.Postgres.Pool().QueryRow(context.Background(), `SELECT facts::text FROM decision_log WHERE id = $1`, id).Scan(&stored); err != nil {
-		t.Fatal(err)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		// The log writes in batches off the request path: wait for the row.
+		err := srv.Postgres.Pool().QueryRow(context.Background(), `SELECT facts::text FROM decision_log WHERE id = $1`, id).Scan(&stored)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
 	}
 	if !strings.Contains(stored, "Li Wei") {
 		t.Fatalf("the log does not keep the facts as seen: %s", stored)

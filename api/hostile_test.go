@@ -228,7 +228,7 @@ func TestHostileInputsToEveryDecision(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sends several thousand requests")
 	}
-	sendHostile(t, hostileService(t))
+	sendHostile(t, hostileService(t), "")
 }
 
 // TestHostileInputsToEveryDecisionInPostgres does the same over PostgreSQL facts, where text and keys
@@ -237,13 +237,19 @@ func TestHostileInputsToEveryDecisionInPostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sends several thousand requests")
 	}
-	sendHostile(t, testserver.Start(t, testserver.Options{Fixtures: true}).Service.Handler)
+	srv := testserver.Start(t, testserver.Options{Fixtures: true})
+	sendHostile(t, srv.Service.Handler, srv.Key)
 }
 
-func sendHostile(t *testing.T, h http.Handler) {
+// sendHostile sends every hostile body to h as a loopback client, with key when one is given.
+func sendHostile(t *testing.T, h http.Handler, key string) {
 	send := func(decision string, body []byte) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, "/v1/decisions/"+decision, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
+		req.RemoteAddr = "127.0.0.1:40000"
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		return rec

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,15 +14,50 @@ import (
 
 // PostgresKeys keeps keys in the api_keys table (migration 002_auth.sql). Lookups read the table on every
 // request, so a revocation is refused at once by every replica sharing the database.
-type PostgresKeys struct{ pool *pgxpool.Pool }
+type PostgresKeys struct {
+	pool *pgxpool.Pool
+	// seen holds each key as last read from the database, by id: while the database cannot be
+	// reached, a key read within OutageGrace keeps answering, so decisions that need no facts go on.
+	mu   sync.Mutex
+	seen map[string]seenKey
+}
+
+type seenKey struct {
+	key Key
+	at  time.Time
+}
+
+// OutageGrace is how long a key read from the database keeps being accepted while the database
+// cannot be reached. Revocation needs the database, so it is immediate whenever the database answers.
+const OutageGrace = time.Minute
 
 // NewPostgresKeys reads and writes keys through pool.
-func NewPostgresKeys(pool *pgxpool.Pool) *PostgresKeys { return &PostgresKeys{pool: pool} }
+func NewPostgresKeys(pool *pgxpool.Pool) *PostgresKeys {
+	return &PostgresKeys{pool: pool, seen: map[string]seenKey{}}
+}
 
 const keyColumns = `id, name, key_sha256, scopes, created_at, revoked_at`
 
 // Lookup implements KeyStore.
 func (p *PostgresKeys) Lookup(ctx context.Context, id string) (Key, error) {
+	k, err := p.lookup(ctx, id)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case err == nil:
+		p.seen[id] = seenKey{key: k, at: time.Now()}
+		return k, nil
+	case errors.Is(err, ErrUnknownKey):
+		delete(p.seen, id)
+		return Key{}, err
+	}
+	if s, ok := p.seen[id]; ok && time.Since(s.at) < OutageGrace {
+		return s.key, nil
+	}
+	return Key{}, err
+}
+
+func (p *PostgresKeys) lookup(ctx context.Context, id string) (Key, error) {
 	rows, err := p.pool.Query(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = $1`, id)
 	if err != nil {
 		return Key{}, storeError("look up key", err)

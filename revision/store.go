@@ -252,7 +252,7 @@ func (s *Store) Publish(ctx context.Context, t Tree, meta Meta) (Revision, error
 			restored = &meta.RestoredFrom
 		}
 		out, err = scanRevision(tx.QueryRow(ctx, `INSERT INTO policy_revisions (tree, parent, author, message, restored_from, diff)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+revisionColumns, digest, parentSeq, meta.Author, meta.Message, restored, diff))
+			VALUES ($1, $2, $3, $4, $5, $6::text::jsonb) RETURNING `+revisionColumns, digest, parentSeq, meta.Author, meta.Message, restored, string(diff)))
 		if err != nil {
 			return err
 		}

@@ -40,7 +40,9 @@ func OpenPostgres(ctx context.Context, url string, c *Catalog) (*Postgres, error
 	return openPostgres(ctx, url, c, nil)
 }
 
-func openPostgres(ctx context.Context, url string, c *Catalog, configure func(*pgxpool.Config)) (*Postgres, error) {
+// PoolConfig parses url for a pool that works behind a transaction pooler: pgx's exec query mode
+// unless url sets default_query_exec_mode. Every pool the service or its commands open uses it.
+func PoolConfig(url string) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("facts: database url: %w", err)
@@ -50,6 +52,23 @@ func openPostgres(ctx context.Context, url string, c *Catalog, configure func(*p
 		// mode (PgBouncer's usual setup) breaks by handing each transaction another server connection.
 		// Exec mode needs no server-side state between round trips at the price of a parse per query.
 		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
+	}
+	return cfg, nil
+}
+
+// NewPool opens a plain pool on url configured by PoolConfig.
+func NewPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	cfg, err := PoolConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	return pgxpool.NewWithConfig(ctx, cfg)
+}
+
+func openPostgres(ctx context.Context, url string, c *Catalog, configure func(*pgxpool.Config)) (*Postgres, error) {
+	cfg, err := PoolConfig(url)
+	if err != nil {
+		return nil, err
 	}
 	cfg.ConnConfig.Tracer = otelTracer{}
 	if configure != nil {

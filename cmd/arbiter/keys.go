@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"arbiter/auth"
+	"arbiter/store"
 )
 
 const keysUsage = `usage:
@@ -115,7 +116,7 @@ func openKeys(ctx context.Context, file string) (keyBackend, error) {
 	if err != nil {
 		return nil, usageError{"set DATABASE_URL, or name a keys file with --file or ARBITER_KEYS_FILE"}
 	}
-	pool, err := pgxpool.New(ctx, url)
+	pool, err := store.NewPool(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}

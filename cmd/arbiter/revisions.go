@@ -12,12 +12,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"arbiter/casetest"
 	"arbiter/engine"
 	"arbiter/internal/reload"
 	"arbiter/revision"
+	"arbiter/store"
 )
 
 // positional takes a leading non-flag argument (arbiter publish DIR -m MSG) and returns the rest.
@@ -34,7 +33,7 @@ func openRevisions(ctx context.Context) (*revision.Store, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	pool, err := pgxpool.New(ctx, url)
+	pool, err := store.NewPool(ctx, url)
 	if err != nil {
 		return nil, nil, fmt.Errorf("database: %w", err)
 	}

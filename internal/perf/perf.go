@@ -163,11 +163,14 @@ func Wallet(n int) store.Rows {
 }
 
 // Cart is a coupon.quote cart of n lines (Line(0) … Line(n-1)) in orders of at most 100 lines.
+// linesPerOrder is the most lines coupon.quote's schema takes in one cart order.
+const linesPerOrder = 20
+
 func Cart(n int) map[string]any {
 	var orders []any
-	for o := 0; o*100 < n; o++ {
+	for o := 0; o*linesPerOrder < n; o++ {
 		var lines []any
-		for i := o * 100; i < n && i < (o+1)*100; i++ {
+		for i := o * linesPerOrder; i < n && i < (o+1)*linesPerOrder; i++ {
 			l := Line(i)
 			delete(l, "order_id")
 			delete(l, "period_months")

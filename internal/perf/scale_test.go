@@ -33,7 +33,7 @@ func TestLargestInputsWithinDeadline(t *testing.T) {
 		req  engine.Request
 	}{
 		{name: "applicability 5000 lines", rows: merge(Payment(5000), Broad()), req: Applicability()},
-		{name: "quote 5000 lines", rows: Broad(), req: Quote(5000)},
+		{name: "quote at its schema maximum (10 orders of 20 lines)", rows: Broad(), req: Quote(200)},
 		{name: "candidates 1000 coupons", rows: merge(Payment(10), Wallet(1000)), req: Candidates(false)},
 	}
 	for _, tc := range tests {

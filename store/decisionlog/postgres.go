@@ -323,7 +323,7 @@ func (p *Postgres) Close(ctx context.Context) error {
 	return nil
 }
 
-const selectRecord = `SELECT id, decision, version, as_of, outcome, envelope, input, facts, recorded_at FROM decision_log`
+const selectRecord = `SELECT id, decision, version, as_of, outcome, envelope, input, facts, recorded_at, coalesce(caller, '') FROM decision_log`
 
 // Get reads one record back from the database, or while it waits in the queue or the spool from there.
 func (p *Postgres) Get(ctx context.Context, id string) (Record, error) {
@@ -405,7 +405,7 @@ func scan(rows pgx.Rows) ([]Record, error) {
 	for rows.Next() {
 		var r Record
 		var env, in, facts []byte
-		if err := rows.Scan(&r.ID, &r.Decision, &r.Version, &r.AsOf, &r.Outcome, &env, &in, &facts, &r.RecordedAt); err != nil {
+		if err := rows.Scan(&r.ID, &r.Decision, &r.Version, &r.AsOf, &r.Outcome, &env, &in, &facts, &r.RecordedAt, &r.Caller); err != nil {
 			return nil, err
 		}
 		r.Envelope, r.Input, r.Facts = env, in, facts

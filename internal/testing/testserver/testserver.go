@@ -28,8 +28,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"arbiter/auth"
 	"arbiter/internal/server"
 	"arbiter/internal/testing/pgtest"
@@ -117,7 +115,9 @@ func Start(t testing.TB, opts Options) *Server {
 		hs.Close()
 		svc.Close()
 	})
-	return &Server{URL: withKey(hs.URL, key), BaseURL: hs.URL, Key: key, DatabaseURL: url, Service: svc, Postgres: pg, Client: hs.Client()}
+	srv := &Server{URL: withKey(hs.URL, key), BaseURL: hs.URL, Key: key, DatabaseURL: url, Service: svc, Postgres: pg, Client: hs.Client()}
+	warmKey(srv.URL)
+	return srv
 }
 
 // AllScopes is every scope a caller can hold.
@@ -127,7 +127,7 @@ var AllScopes = []string{"*", auth.ScopeCommit, auth.ScopeLogRead, auth.ScopeExp
 func CreateKey(t testing.TB, databaseURL, name string, scopes ...string) string {
 	t.Helper()
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, databaseURL)
+	pool, err := store.NewPool(ctx, databaseURL)
 	if err != nil {
 		t.Fatalf("testserver: key: %v", err)
 	}
@@ -332,6 +332,7 @@ func StartProcessEnv(t testing.TB, env ...string) *Process {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
+				warmKey(p.URL)
 				return p
 			}
 		}
@@ -386,5 +387,13 @@ func CopyTree(t testing.TB, src, dst string) {
 	})
 	if err != nil {
 		t.Fatalf("copy %s: %v", src, err)
+	}
+}
+
+// warmKey makes one authenticated request, so the server has read its key from the database once:
+// fault tests that cut the database right after start then see the outage grace of a known key.
+func warmKey(url string) {
+	if resp, err := http.Get(url + "/v1/status"); err == nil {
+		resp.Body.Close()
 	}
 }
