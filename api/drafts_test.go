@@ -150,6 +150,19 @@ func TestDraftFromEditToPublish(t *testing.T) {
 		t.Fatalf("the new case must run and pass: %v", v["cases"])
 	}
 
+	// Impact replays what the table holds: wait until the log's writer has stored both decisions.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var n int
+		if err := srv.Postgres.Pool().QueryRow(ctx, `SELECT count(*) FROM decision_log WHERE id = ANY($1)`, logged).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == len(logged) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d logged decisions stored", n, len(logged))
+		}
+	}
 	code, rep := call(t, srv, "POST", "/v1/drafts/"+id+"/impact", `{"as_of_shift": "+1y"}`)
 	if code != http.StatusOK {
 		t.Fatalf("impact: %d %v", code, rep)
