@@ -144,6 +144,21 @@ func (s *server) draftView(ctx context.Context, d revision.Draft) (*draftView, e
 	return v, nil
 }
 
+// draftTree reads draft id and the tree it makes; on failure it has answered the problem.
+func (s *server) draftTree(w http.ResponseWriter, r *http.Request, id string) (revision.Draft, revision.Tree, bool) {
+	d, err := s.cfg.Revisions.GetDraft(r.Context(), id)
+	if err != nil {
+		writeRevisionError(w, r, err)
+		return d, revision.Tree{}, false
+	}
+	tree, _, err := s.cfg.Revisions.DraftTree(r.Context(), d)
+	if err != nil {
+		writeRevisionError(w, r, err)
+		return d, revision.Tree{}, false
+	}
+	return d, tree, true
+}
+
 func (s *server) writeDraft(w http.ResponseWriter, r *http.Request, id string, status int) {
 	d, err := s.cfg.Revisions.GetDraft(r.Context(), id)
 	if err != nil {
@@ -228,7 +243,8 @@ func (s *server) deleteDraftFile(w http.ResponseWriter, r *http.Request) {
 func (s *server) editDraft(w http.ResponseWriter, r *http.Request, content []byte) {
 	id, p := chi.URLParam(r, "id"), chi.URLParam(r, "*")
 	if err := revision.CheckPath(p); err != nil {
-		writeProblem(w, r, problem(http.StatusUnprocessableEntity, codeInvalidRequest, err.Error()))
+		writeProblem(w, r, problem(http.StatusUnprocessableEntity, codeInvalidRequest, err.Error(),
+			engine.FieldError{Field: "path", Message: err.Error()}))
 		return
 	}
 	if err := s.cfg.Revisions.PutDraftFile(r.Context(), id, p, content); err != nil {
@@ -249,18 +265,13 @@ func (s *server) publishDraft(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if strings.TrimSpace(body.Message) == "" {
-		writeProblem(w, r, problem(http.StatusUnprocessableEntity, codeInvalidRequest, "message is required"))
+		writeProblem(w, r, problem(http.StatusUnprocessableEntity, codeInvalidRequest, "message is required",
+			engine.FieldError{Field: "message", Message: "is required"}))
 		return
 	}
 	id := chi.URLParam(r, "id")
-	d, err := s.cfg.Revisions.GetDraft(r.Context(), id)
-	if err != nil {
-		writeRevisionError(w, r, err)
-		return
-	}
-	tree, _, err := s.cfg.Revisions.DraftTree(r.Context(), d)
-	if err != nil {
-		writeRevisionError(w, r, err)
+	_, tree, ok := s.draftTree(w, r, id)
+	if !ok {
 		return
 	}
 	if v := validate(r.Context(), tree); !v.OK && !body.Force {
@@ -290,8 +301,15 @@ func (s *server) addDraftCase(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, s.cfg.MaxBodyBytes, &body) {
 		return
 	}
-	if body.DecisionID == "" || !caseName.MatchString(body.Name) {
-		writeProblem(w, r, problem(http.StatusUnprocessableEntity, codeInvalidRequest, "decision_id is required, and name must start with a catalog rule id (e.g. INC-04 …)"))
+	var bad []engine.FieldError
+	if body.DecisionID == "" {
+		bad = append(bad, engine.FieldError{Field: "decision_id", Message: "is required"})
+	}
+	if !caseName.MatchString(body.Name) {
+		bad = append(bad, engine.FieldError{Field: "name", Message: "must cite a catalog rule id (e.g. INC-04 …)"})
+	}
+	if len(bad) > 0 {
+		writeProblem(w, r, problem(http.StatusUnprocessableEntity, codeInvalidRequest, "decision_id is required, and name must start with a catalog rule id (e.g. INC-04 …)", bad...))
 		return
 	}
 	if s.cfg.Log == nil {
@@ -308,14 +326,8 @@ func (s *server) addDraftCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := chi.URLParam(r, "id")
-	d, err := s.cfg.Revisions.GetDraft(r.Context(), id)
-	if err != nil {
-		writeRevisionError(w, r, err)
-		return
-	}
-	tree, _, err := s.cfg.Revisions.DraftTree(r.Context(), d)
-	if err != nil {
-		writeRevisionError(w, r, err)
+	_, tree, ok := s.draftTree(w, r, id)
+	if !ok {
 		return
 	}
 	file, content, err := appendCase(tree, rec, body.Name)

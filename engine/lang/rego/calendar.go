@@ -174,49 +174,34 @@ func dateInt(name, description string, fn func(calendar.Date, int) calendar.Date
 }
 
 func tableRange(name, description string, result types.Type, fn func(w *calendar.Workdays, from, to calendar.Date) (*ast.Term, error)) func(*oparego.Rego) {
-	return oparego.Function3(decl(name, description, result, types.Named("table", table), types.Named("from", types.S), types.Named("to", types.S)),
-		func(_ oparego.BuiltinContext, tab, x, y *ast.Term) (*ast.Term, error) {
-			w, err := workdaysArg(tab)
-			if err != nil {
-				return nil, halt(err)
-			}
-			from, err := dateArg(2, x)
-			if err != nil {
-				return nil, halt(err)
-			}
-			to, err := dateArg(3, y)
-			if err != nil {
-				return nil, halt(err)
-			}
-			r, err := fn(w, from, to)
-			if err != nil {
-				return nil, halt(err)
-			}
-			return r, nil
-		})
+	return tableCall(decl(name, description, result, types.Named("table", table), types.Named("from", types.S), types.Named("to", types.S)), dateArg, fn)
 }
 
 func tableStep(name, description string, result types.Type, fn func(w *calendar.Workdays, d calendar.Date, n int) (*ast.Term, error)) func(*oparego.Rego) {
-	return oparego.Function3(decl(name, description, result, types.Named("table", table), types.Named("d", types.S), types.Named("n", types.N)),
-		func(_ oparego.BuiltinContext, tab, x, y *ast.Term) (*ast.Term, error) {
-			w, err := workdaysArg(tab)
-			if err != nil {
-				return nil, halt(err)
-			}
-			d, err := dateArg(2, x)
-			if err != nil {
-				return nil, halt(err)
-			}
-			n, err := intArg(3, y)
-			if err != nil {
-				return nil, halt(err)
-			}
-			r, err := fn(w, d, n)
-			if err != nil {
-				return nil, halt(err)
-			}
-			return r, nil
-		})
+	return tableCall(decl(name, description, result, types.Named("table", table), types.Named("d", types.S), types.Named("n", types.N)), intArg, fn)
+}
+
+// tableCall registers a builtin over the calendar table, a date and a third argument read by third.
+func tableCall[A any](f *oparego.Function, third func(int, *ast.Term) (A, error), fn func(*calendar.Workdays, calendar.Date, A) (*ast.Term, error)) func(*oparego.Rego) {
+	return oparego.Function3(f, func(_ oparego.BuiltinContext, tab, x, y *ast.Term) (*ast.Term, error) {
+		w, err := workdaysArg(tab)
+		if err != nil {
+			return nil, halt(err)
+		}
+		d, err := dateArg(2, x)
+		if err != nil {
+			return nil, halt(err)
+		}
+		a, err := third(3, y)
+		if err != nil {
+			return nil, halt(err)
+		}
+		r, err := fn(w, d, a)
+		if err != nil {
+			return nil, halt(err)
+		}
+		return r, nil
+	})
 }
 
 func dateArg(i int, t *ast.Term) (calendar.Date, error) {
