@@ -190,3 +190,41 @@ func onlyDecisions(samples []decisionlog.Record, only string) []decisionlog.Reco
 	}
 	return out
 }
+
+// TestLogSize COPYs ARBITER_LOG_SIZE logged decisions (e.g. 20000) from the sample requests into a
+// scratch database and reports the decision log's bytes per decision (tables, TOAST and indexes of
+// every partition); it is skipped without the variable.
+func TestLogSize(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("ARBITER_LOG_SIZE"))
+	if n <= 0 {
+		t.Skip("set ARBITER_LOG_SIZE=20000 to measure the decision log's bytes per decision")
+	}
+	ctx := context.Background()
+	set, err := engine.Load(ctx, arbiter.Bundle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples := sampleRecords(t, set)
+	url := pgtest.New(t)
+	if err := GenerateLog(ctx, url, samples, n); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "VACUUM ANALYZE decision_log"); err != nil {
+		t.Fatal(err)
+	}
+	var total, heap, raw int64
+	if err := conn.QueryRow(ctx, `SELECT sum(pg_total_relation_size(c.oid)), sum(pg_relation_size(c.oid)) FROM pg_class c
+		WHERE c.oid = 'decision_log'::regclass OR c.oid IN (SELECT relid FROM pg_partition_tree('decision_log'))`).Scan(&total, &heap); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, `SELECT sum(octet_length(envelope::text) + octet_length(input::text) + octet_length(facts::text)) FROM decision_log`).Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d decisions (%d distinct samples): %d bytes in all (%.0f per decision; heap %.0f), JSON text %.0f per decision",
+		n, len(samples), total, float64(total)/float64(n), float64(heap)/float64(n), float64(raw)/float64(n))
+}

@@ -132,21 +132,26 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 			log.Info("decision log spools to disk while the database is away", "dir", dir, "max_bytes", cfg.LogSpoolMax)
 		}
 		log.Info("facts from PostgreSQL", "revision", set.Revision())
+		// The log's monthly partitions are made ahead of time by every replica; with a retention,
+		// months past it are dropped whole.
+		pctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		interval := time.Hour
 		if cfg.LogRetention > 0 {
-			pctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				decisionlog.KeepFor(pctx, pg.Pool(), cfg.LogRetention, min(time.Hour, max(time.Minute, cfg.LogRetention/4)), func(n int64, err error) {
-					if err != nil {
-						log.Warn("decision log retention", "err", err)
-					} else if n > 0 {
-						log.Info("decision log retention", "deleted", n, "older_than", cfg.LogRetention.String())
-					}
-				})
-			}()
-			svc.closers = append(svc.closers, func() { stop(); <-done })
+			interval = min(time.Hour, max(time.Minute, cfg.LogRetention/4))
 		}
+		go func() {
+			defer close(done)
+			decisionlog.Maintain(pctx, pg.Pool(), cfg.LogRetention, interval, func(created []string, pruned decisionlog.Pruned, err error) {
+				switch {
+				case err != nil:
+					log.Warn("decision log partitions", "err", err)
+				case len(created) > 0 || len(pruned.Partitions) > 0 || pruned.Rows > 0:
+					log.Info("decision log partitions", "created", created, "dropped", pruned.Partitions, "deleted", pruned.Rows, "older_than", cfg.LogRetention.String())
+				}
+			})
+		}()
+		svc.closers = append(svc.closers, func() { stop(); <-done })
 	} else {
 		fixtures, from, where := arbiter.Fixtures(), "embedded", "the fixtures compiled into the binary"
 		switch {
