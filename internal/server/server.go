@@ -44,6 +44,8 @@ type Service struct {
 	Follower  *revision.Follower
 	Fixtures  string // in-memory facts: "embedded" or "folder"; empty over PostgreSQL
 	closers   []func()
+	// Sink ships decision events to ARBITER_LOG_SINK_URL; nil without one.
+	Sink *decisionlog.HTTPSink
 }
 
 // Close flushes the decision log and releases the store.
@@ -200,6 +202,19 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		}
 	})
 	opts := []engine.Option{engine.WithTimeout(cfg.EvalTimeout), engine.WithRecorder(svc.Log)}
+	if cfg.LogSinkURL != "" {
+		sink := newSink(cfg, reg, log)
+		svc.Sink = sink
+		opts = append(opts, engine.WithSink(sink))
+		svc.closers = append(svc.closers, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := sink.Close(ctx); err != nil {
+				log.Warn("decision log sink", "err", err, "dropped", sink.Dropped())
+			}
+		})
+		log.Info("decision events shipped", "url", redactURL(cfg.LogSinkURL), "batch", cfg.LogSinkBatch, "buffer", cfg.LogSinkBuffer)
+	}
 	if cfg.CommitClockSkew != 0 {
 		opts = append(opts, engine.WithCommitClockSkew(cfg.CommitClockSkew))
 	}
