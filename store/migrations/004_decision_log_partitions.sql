@@ -79,6 +79,12 @@ BEGIN
 END
 $fn$;
 
+-- Each record with its facts, inline or shared: for reading the log with SQL.
+CREATE VIEW decision_log_with_facts AS
+SELECT l.id, l.decision, l.version, l.as_of, l.outcome, l.envelope, l.input, coalesce(l.facts, f.facts) AS facts, l.recorded_at, l.caller
+FROM decision_log l
+LEFT JOIN decision_log_facts f ON f.month = date_trunc('month', l.recorded_at, 'UTC') AND f.digest = l.facts_digest;
+
 -- The months of the existing records, this month and the next two.
 SELECT arbiter_decision_log_partition(m)
 FROM (
@@ -93,6 +99,7 @@ DROP TABLE decision_log_unpartitioned;
 
 ---- create above / drop below ----
 
+DROP VIEW decision_log_with_facts;
 ALTER TABLE decision_log RENAME TO decision_log_partitioned;
 CREATE TABLE decision_log (
     id text PRIMARY KEY,
