@@ -307,7 +307,7 @@ func TestPersonalFieldsAreMaskedWithoutThePersonalScope(t *testing.T) {
 	var stored string
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		// The log writes in batches off the request path: wait for the row.
-		err := srv.Postgres.Pool().QueryRow(context.Background(), `SELECT facts::text FROM decision_log WHERE id = $1`, id).Scan(&stored)
+		err := srv.Postgres.Pool().QueryRow(context.Background(), `SELECT facts::text FROM decision_log_with_facts WHERE id = $1`, id).Scan(&stored)
 		if err == nil {
 			break
 		}

@@ -55,6 +55,7 @@ type Engine struct {
 	clock    func() time.Time
 	timeout  time.Duration
 	recorder Recorder
+	sink     Recorder
 	tables   map[string]any // rule-table data by table id, replacing the set's versions
 	skew     time.Duration  // how far a commit's as_of may be from the clock; negative: not checked
 }
@@ -78,6 +79,10 @@ func WithTimeout(d time.Duration) Option { return func(e *Engine) { e.timeout = 
 
 // WithRecorder sends every decision to r.
 func WithRecorder(r Recorder) Option { return func(e *Engine) { e.recorder = r } }
+
+// WithSink sends every decision made to r, committed ones included (the recorder gets those through
+// the commit's own transaction instead); the replay of a commit is not sent again.
+func WithSink(r Recorder) Option { return func(e *Engine) { e.sink = r } }
 
 // WithTables replaces the data of rule tables (by table id) in every decision, as a test case may;
 // the envelope marks each replaced version with "+override".
@@ -171,6 +176,9 @@ func (e *Engine) Decide(ctx context.Context, req Request) (*Decision, error) {
 	// A stored commit was logged in its own transaction (store.CommitRecord.Log); a replay was logged before.
 	if e.recorder != nil && (d.Commit == nil || !d.Commit.Replayed && !d.Commit.Committed) {
 		e.recorder.Record(d, req.Input, loaded, req.Caller)
+	}
+	if e.sink != nil && (d.Commit == nil || !d.Commit.Replayed) {
+		e.sink.Record(d, req.Input, loaded, req.Caller)
 	}
 	return d, nil
 }

@@ -2,6 +2,7 @@ package impact_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -78,7 +79,9 @@ func sampleRecords(t testing.TB, set *engine.PolicySet) []decisionlog.Record {
 }
 
 // GenerateLog COPYs n logged decisions into url's decision_log, cycling through samples, with ids
-// bench-NNNNNNN logged one millisecond apart from 2025-01-01; earlier bench rows are deleted first.
+// bench-NNNNNNN logged one millisecond apart from 2025-01-01, as the writer stores them: the month's
+// partition, each distinct fact snapshot once (decision_log_facts) and the records pointing at it;
+// earlier bench rows are deleted first.
 func GenerateLog(ctx context.Context, url string, samples []decisionlog.Record, n int) error {
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
@@ -89,20 +92,97 @@ func GenerateLog(ctx context.Context, url string, samples []decisionlog.Record, 
 		return err
 	}
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	last := base.Add(time.Duration(n) * time.Millisecond)
+	for m := decisionlog.Month(base); !m.After(last); m = m.AddDate(0, 1, 0) {
+		if _, err := conn.Exec(ctx, "SELECT arbiter_decision_log_partition($1)", m); err != nil {
+			return err
+		}
+	}
+	digests := make([][]byte, len(samples))
+	for i, s := range samples {
+		sum := sha256.Sum256(s.Facts)
+		digests[i] = sum[:]
+		for m := decisionlog.Month(base); !m.After(last); m = m.AddDate(0, 1, 0) {
+			if _, err := conn.Exec(ctx, `INSERT INTO decision_log_facts (month, digest, facts) VALUES ($1, $2, $3::text::jsonb) ON CONFLICT DO NOTHING`,
+				m, digests[i], string(s.Facts)); err != nil {
+				return err
+			}
+		}
+	}
 	i := 0
 	_, err = conn.CopyFrom(ctx, pgx.Identifier{"decision_log"},
-		[]string{"id", "decision", "version", "as_of", "outcome", "envelope", "input", "facts", "recorded_at"},
+		[]string{"id", "decision", "version", "as_of", "outcome", "envelope", "input", "facts_digest", "recorded_at"},
 		pgx.CopyFromFunc(func() ([]any, error) {
 			if i == n {
 				return nil, nil
 			}
 			s := samples[i%len(samples)]
-			row := []any{fmt.Sprintf("bench-%07d", i), s.Decision, s.Version, s.AsOf, s.Outcome, string(s.Envelope), string(s.Input), string(s.Facts),
+			row := []any{fmt.Sprintf("bench-%07d", i), s.Decision, s.Version, s.AsOf, s.Outcome, string(s.Envelope), string(s.Input), digests[i%len(samples)],
 				base.Add(time.Duration(i) * time.Millisecond)}
 			i++
 			return row, nil
 		}))
 	return err
+}
+
+// TestScanGeneratedLog generates ARBITER_LOG_SCAN logged decisions (e.g. 1000000) from the sample
+// requests and times one full read of them in the order impact replays them (decisionlog.Stream:
+// keyset pages of (recorded_at, id), facts joined), without evaluating them; it is skipped without
+// the variable. ARBITER_IMPACT_BENCH_URL keeps the log in that (migrated) database.
+func TestScanGeneratedLog(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("ARBITER_LOG_SCAN"))
+	if n <= 0 {
+		t.Skip("set ARBITER_LOG_SCAN=1000000 to time an ordered scan of that many logged decisions")
+	}
+	ctx := context.Background()
+	set, err := engine.Load(ctx, arbiter.Bundle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples := sampleRecords(t, set)
+	url := os.Getenv("ARBITER_IMPACT_BENCH_URL")
+	if url == "" {
+		url = pgtest.New(t)
+	}
+	start := time.Now()
+	if err := GenerateLog(ctx, url, samples, n); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("generated %d logged decisions in %s", n, time.Since(start).Round(time.Millisecond))
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(ctx, "VACUUM ANALYZE decision_log"); err != nil {
+		t.Fatal(err)
+	}
+	for _, cold := range []string{"first", "second"} {
+		runtime.GC()
+		start = time.Now()
+		read, bytes := 0, 0
+		var last time.Time
+		err := decisionlog.Stream(ctx, pool, decisionlog.Filter{}, func(r decisionlog.Record) error {
+			if r.RecordedAt.Before(last) {
+				return fmt.Errorf("%s out of order", r.ID)
+			}
+			last = r.RecordedAt
+			read++
+			bytes += len(r.Envelope) + len(r.Input) + len(r.Facts)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		took := time.Since(start)
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		t.Logf("%s scan: %d records (%d MiB of JSON) in %s: %.0f records/s; heap in use %d MiB", cold, read, bytes>>20, took.Round(time.Millisecond),
+			float64(read)/took.Seconds(), ms.HeapInuse>>20)
+		if read < n {
+			t.Fatalf("read %d of %d", read, n)
+		}
+	}
 }
 
 // TestReplayGeneratedLog generates ARBITER_IMPACT_BENCH logged decisions (e.g. 1000000) from the
@@ -189,4 +269,43 @@ func onlyDecisions(samples []decisionlog.Record, only string) []decisionlog.Reco
 		}
 	}
 	return out
+}
+
+// TestLogSize COPYs ARBITER_LOG_SIZE logged decisions (e.g. 20000) from the sample requests into a
+// scratch database and reports the decision log's bytes per decision (tables, TOAST and indexes of
+// every partition, and of the shared fact snapshots); it is skipped without the variable.
+func TestLogSize(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("ARBITER_LOG_SIZE"))
+	if n <= 0 {
+		t.Skip("set ARBITER_LOG_SIZE=20000 to measure the decision log's bytes per decision")
+	}
+	ctx := context.Background()
+	set, err := engine.Load(ctx, arbiter.Bundle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples := sampleRecords(t, set)
+	url := pgtest.New(t)
+	if err := GenerateLog(ctx, url, samples, n); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "VACUUM ANALYZE decision_log"); err != nil {
+		t.Fatal(err)
+	}
+	var total, heap, raw int64
+	if err := conn.QueryRow(ctx, `SELECT sum(pg_total_relation_size(c.oid)), sum(pg_relation_size(c.oid)) FROM pg_class c
+		WHERE c.oid = 'decision_log'::regclass OR c.oid IN (SELECT relid FROM pg_partition_tree('decision_log'))
+			OR c.oid = to_regclass('decision_log_facts') OR c.oid IN (SELECT relid FROM pg_partition_tree(to_regclass('decision_log_facts')))`).Scan(&total, &heap); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, `SELECT sum(octet_length(envelope::text) + octet_length(input::text) + octet_length(facts::text)) FROM decision_log_with_facts`).Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d decisions (%d distinct samples): %d bytes in all (%.0f per decision; heap %.0f), JSON text %.0f per decision",
+		n, len(samples), total, float64(total)/float64(n), float64(heap)/float64(n), float64(raw)/float64(n))
 }

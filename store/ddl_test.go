@@ -357,7 +357,12 @@ func TestMigrateAdoptsALegacyDatabase(t *testing.T) {
 	// The template holds the tables of later engine migrations, which a legacy database never had.
 	if _, err := conn.Exec(ctx, `DROP TABLE arbiter_engine_version;
 		DROP TABLE policy_draft_files, policy_drafts, policy_revisions, policy_tree_files, policy_trees, policy_blobs;
-		DROP INDEX decision_log_recorded_idx;
+		DROP VIEW decision_log_with_facts; DROP TABLE decision_log, decision_log_facts; DROP FUNCTION arbiter_decision_log_partition(timestamptz);
+		CREATE TABLE decision_log (id text PRIMARY KEY, decision text NOT NULL, version text NOT NULL, as_of timestamptz NOT NULL,
+			outcome text NOT NULL, envelope jsonb, input jsonb, facts jsonb, recorded_at timestamptz NOT NULL DEFAULT now());
+		CREATE INDEX decision_log_decision_as_of_idx ON decision_log (decision, as_of);
+		INSERT INTO decision_log VALUES ('L1', 'd.x', '1', '2023-05-01Z', 'allow', '{}', '{"n": 1}', '{"a": 1}', '2023-05-02T10:00:00Z'),
+			('L2', 'd.x', '1', '2023-07-01Z', 'deny', '{}', '{"n": 2}', '{"a": 2}', '2023-07-31T23:59:59Z');
 		CREATE TABLE arbiter_schema_version (version int4 NOT NULL); INSERT INTO arbiter_schema_version VALUES (9);
 		CREATE TABLE d_accounts (id text PRIMARY KEY, tier text NOT NULL DEFAULT 'basic', score bigint NOT NULL DEFAULT 0, note text, owner text NOT NULL);
 		INSERT INTO d_accounts (id, owner) VALUES ('A1', 'o')`); err != nil {
@@ -375,6 +380,16 @@ func TestMigrateAdoptsALegacyDatabase(t *testing.T) {
 	engineMigrations, _ := fs.Glob(store.Migrations(), "*.sql")
 	if version != len(engineMigrations) || rows != 1 || legacy {
 		t.Fatalf("engine version %d (want %d: every engine migration), %d rows kept (want 1), legacy table left: %v", version, len(engineMigrations), rows, legacy)
+	}
+	// The unpartitioned log's records moved into the partitions of their months, facts and all.
+	for id, want := range map[string]string{"L1": "decision_log_2023_05", "L2": "decision_log_2023_07"} {
+		var part, facts string
+		if err := conn.QueryRow(ctx, `SELECT l.tableoid::regclass::text, v.facts::text FROM decision_log l JOIN decision_log_with_facts v USING (id) WHERE l.id = $1`, id).Scan(&part, &facts); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		if part != want || !strings.HasPrefix(facts, `{"a": `) {
+			t.Errorf("%s is in %s with facts %s, want %s", id, part, facts, want)
+		}
 	}
 }
 

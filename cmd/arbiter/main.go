@@ -14,6 +14,7 @@
 //	arbiter revisions                list published revisions
 //	arbiter new-version rules/D/T --valid-from T   add a version, closing the previous window
 //	arbiter keys create|list|revoke  manage API keys (DATABASE_URL, or a keys file)
+//	arbiter log export --from T --to T  write logged decisions as NDJSON
 //	arbiter version                  print the version, commit and Go version (also --version)
 package main
 
@@ -48,6 +49,7 @@ commands:
   revisions list published revisions
   new-version  copy the latest version of a rule table or decision with a new window, closing the previous one
   keys      create, list and revoke API keys (create --name N --scopes S; list; revoke ID)
+  log       export logged decisions as NDJSON (log export --from T --to T [--decision D])
   version   print the version, commit and Go version (also --version)
 
 Run 'arbiter <command> -h' for a command's flags.
@@ -70,7 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"serve": cmdServe, "eval": cmdEval, "test": cmdTest, "check": cmdCheck,
 		"migrate": cmdMigrate, "seed": cmdSeed, "impact": cmdImpact, "fmt": cmdFmt, "keys": cmdKeys,
 		"publish": cmdPublish, "rollback": cmdRollback, "export": cmdExport, "revisions": cmdRevisions,
-		"new-version": cmdNewVersion, "version": cmdVersion, "--version": cmdVersion, "-version": cmdVersion,
+		"new-version": cmdNewVersion, "log": cmdLog, "version": cmdVersion, "--version": cmdVersion, "-version": cmdVersion,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

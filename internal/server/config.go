@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -46,8 +47,18 @@ type Config struct {
 	Auth     string
 	KeysFile string // API keys (SHA-256 digests) for the service without a database
 	JWT      auth.JWTConfig
-	// LogRetention deletes decision log records older than this (0 keeps them); with a database only.
+	// LogRetention drops the months of the decision log that ended longer ago than this (0 keeps
+	// them); with a database only.
 	LogRetention time.Duration
+	// LogSinkURL is where batches of decision events are POSTed in the format of OPA's decision-log
+	// service (empty: none), with LogSinkToken as a bearer token; the rest tune the sink (zero: the
+	// defaults of decisionlog.SinkOptions).
+	LogSinkURL        string
+	LogSinkToken      string
+	LogSinkBatch      int
+	LogSinkBuffer     int
+	LogSinkInterval   time.Duration
+	LogSinkMaxBackoff time.Duration
 }
 
 // Variables of the environment FromEnv reads (deploy/ is checked against this list).
@@ -55,6 +66,8 @@ var Variables = append([]string{
 	"ARBITER_ADDR", "DATABASE_URL", "ARBITER_POLICY_DIR", "ARBITER_FIXTURES_DIR", "ARBITER_ADMIN_TOKEN",
 	"ARBITER_EVAL_TIMEOUT", "ARBITER_DRAIN", "GOGC", "GOMEMLIMIT",
 	"ARBITER_COMMIT_CLOCK_SKEW", "ARBITER_MAX_INFLIGHT", "ARBITER_REVISION_POLL", "ARBITER_LOG_RETENTION",
+	"ARBITER_LOG_SINK_URL", "ARBITER_LOG_SINK_TOKEN", "ARBITER_LOG_SINK_BATCH", "ARBITER_LOG_SINK_BUFFER",
+	"ARBITER_LOG_SINK_INTERVAL", "ARBITER_LOG_SINK_MAX_BACKOFF",
 	"ARBITER_LOG_QUEUE", "ARBITER_LOG_SPOOL_DIR", "ARBITER_LOG_SPOOL_MAX", "ARBITER_LOG_DROP_THRESHOLD", "ARBITER_LOG_SPOOL_HIGH_WATER",
 	"ARBITER_AUTH", "ARBITER_KEYS_FILE", "ARBITER_JWT_JWKS", "ARBITER_JWT_ISSUER", "ARBITER_JWT_AUDIENCE", "ARBITER_JWT_SCOPE_CLAIM",
 }, telemetry.Variables...)
@@ -80,6 +93,8 @@ func FromEnv() (Config, error) {
 		Drain:        DefaultDrain,
 		Auth:         os.Getenv("ARBITER_AUTH"),
 		KeysFile:     os.Getenv("ARBITER_KEYS_FILE"),
+		LogSinkURL:   os.Getenv("ARBITER_LOG_SINK_URL"),
+		LogSinkToken: os.Getenv("ARBITER_LOG_SINK_TOKEN"),
 		JWT: auth.JWTConfig{JWKS: os.Getenv("ARBITER_JWT_JWKS"), Issuer: os.Getenv("ARBITER_JWT_ISSUER"),
 			Audience: os.Getenv("ARBITER_JWT_AUDIENCE"), ScopeClaim: os.Getenv("ARBITER_JWT_SCOPE_CLAIM")},
 	}
@@ -148,7 +163,8 @@ func FromEnv() (Config, error) {
 	for _, v := range []struct {
 		name string
 		into *int
-	}{{"ARBITER_LOG_QUEUE", &c.LogQueue}, {"ARBITER_LOG_DROP_THRESHOLD", &c.LogDropThreshold}} {
+	}{{"ARBITER_LOG_QUEUE", &c.LogQueue}, {"ARBITER_LOG_DROP_THRESHOLD", &c.LogDropThreshold},
+		{"ARBITER_LOG_SINK_BATCH", &c.LogSinkBatch}, {"ARBITER_LOG_SINK_BUFFER", &c.LogSinkBuffer}} {
 		if s := os.Getenv(v.name); s != "" {
 			if n, err := strconv.Atoi(s); err != nil || n <= 0 {
 				errs = append(errs, fmt.Errorf("%s: %q is not a positive whole number", v.name, s))
@@ -162,6 +178,34 @@ func FromEnv() (Config, error) {
 			errs = append(errs, fmt.Errorf("ARBITER_LOG_SPOOL_HIGH_WATER: %q is not a fraction in (0, 1]", v))
 		} else {
 			c.LogSpoolHighWater = f
+		}
+	}
+	if c.LogSinkURL != "" {
+		if u, err := url.Parse(c.LogSinkURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("ARBITER_LOG_SINK_URL: %q is not an http or https URL such as https://logs.example/logs", c.LogSinkURL))
+		}
+	}
+	for _, v := range []struct {
+		name string
+		into *time.Duration
+	}{{"ARBITER_LOG_SINK_INTERVAL", &c.LogSinkInterval}, {"ARBITER_LOG_SINK_MAX_BACKOFF", &c.LogSinkMaxBackoff}} {
+		if s := os.Getenv(v.name); s != "" {
+			d, err := duration(s)
+			switch {
+			case err != nil:
+				errs = append(errs, fmt.Errorf("%s: %w", v.name, err))
+			case d <= 0:
+				errs = append(errs, fmt.Errorf("%s: %q is not positive", v.name, s))
+			default:
+				*v.into = d
+			}
+		}
+	}
+	if c.LogSinkURL == "" {
+		for _, name := range []string{"ARBITER_LOG_SINK_TOKEN", "ARBITER_LOG_SINK_BATCH", "ARBITER_LOG_SINK_BUFFER", "ARBITER_LOG_SINK_INTERVAL", "ARBITER_LOG_SINK_MAX_BACKOFF"} {
+			if os.Getenv(name) != "" {
+				errs = append(errs, fmt.Errorf("%s is set but ARBITER_LOG_SINK_URL is not: no sink would use it", name))
+			}
 		}
 	}
 	switch c.Auth {

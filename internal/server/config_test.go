@@ -35,6 +35,21 @@ func TestFromEnv(t *testing.T) {
 		{name: "address port out of range", env: map[string]string{"ARBITER_ADDR": ":70000"}, wantErr: []string{"ARBITER_ADDR", "port number"}},
 		{name: "database url malformed", env: map[string]string{"DATABASE_URL": "postgres://u:secret@db:notaport/x"}, wantErr: []string{"DATABASE_URL"}},
 		{name: "database url unknown query mode", env: map[string]string{"DATABASE_URL": "postgres://u@db/x?default_query_exec_mode=fast"}, wantErr: []string{"DATABASE_URL"}},
+		{name: "log sink", env: map[string]string{"ARBITER_LOG_SINK_URL": "https://logs.example/logs", "ARBITER_LOG_SINK_TOKEN": "t",
+			"ARBITER_LOG_SINK_BATCH": "50", "ARBITER_LOG_SINK_BUFFER": "2000", "ARBITER_LOG_SINK_INTERVAL": "2s", "ARBITER_LOG_SINK_MAX_BACKOFF": "1m"},
+			check: func(t *testing.T, c Config) {
+				if c.LogSinkURL != "https://logs.example/logs" || c.LogSinkToken != "t" || c.LogSinkBatch != 50 || c.LogSinkBuffer != 2000 ||
+					c.LogSinkInterval != 2*time.Second || c.LogSinkMaxBackoff != time.Minute {
+					t.Errorf("config %+v", c)
+				}
+			}},
+		{name: "log sink url not http", env: map[string]string{"ARBITER_LOG_SINK_URL": "logs.example:9000"}, wantErr: []string{"ARBITER_LOG_SINK_URL", "not an http or https URL"}},
+		{name: "log sink url without host", env: map[string]string{"ARBITER_LOG_SINK_URL": "http:///logs"}, wantErr: []string{"ARBITER_LOG_SINK_URL"}},
+		{name: "log sink batch zero", env: map[string]string{"ARBITER_LOG_SINK_URL": "http://l/logs", "ARBITER_LOG_SINK_BATCH": "0"}, wantErr: []string{"ARBITER_LOG_SINK_BATCH", "positive whole number"}},
+		{name: "log sink buffer words", env: map[string]string{"ARBITER_LOG_SINK_URL": "http://l/logs", "ARBITER_LOG_SINK_BUFFER": "lots"}, wantErr: []string{"ARBITER_LOG_SINK_BUFFER"}},
+		{name: "log sink interval without a unit", env: map[string]string{"ARBITER_LOG_SINK_URL": "http://l/logs", "ARBITER_LOG_SINK_INTERVAL": "5"}, wantErr: []string{"ARBITER_LOG_SINK_INTERVAL", "has no unit"}},
+		{name: "log sink backoff zero", env: map[string]string{"ARBITER_LOG_SINK_URL": "http://l/logs", "ARBITER_LOG_SINK_MAX_BACKOFF": "0s"}, wantErr: []string{"ARBITER_LOG_SINK_MAX_BACKOFF", "not positive"}},
+		{name: "log sink settings without a url", env: map[string]string{"ARBITER_LOG_SINK_BATCH": "10"}, wantErr: []string{"ARBITER_LOG_SINK_BATCH is set but ARBITER_LOG_SINK_URL is not"}},
 		{name: "every problem at once", env: map[string]string{"ARBITER_ADDR": "nope", "ARBITER_EVAL_TIMEOUT": "2"},
 			wantErr: []string{"ARBITER_ADDR", "ARBITER_EVAL_TIMEOUT"}},
 	}

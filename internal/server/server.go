@@ -44,6 +44,8 @@ type Service struct {
 	Follower  *revision.Follower
 	Fixtures  string // in-memory facts: "embedded" or "folder"; empty over PostgreSQL
 	closers   []func()
+	// Sink ships decision events to ARBITER_LOG_SINK_URL; nil without one.
+	Sink *decisionlog.HTTPSink
 }
 
 // Close flushes the decision log and releases the store.
@@ -132,21 +134,26 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 			log.Info("decision log spools to disk while the database is away", "dir", dir, "max_bytes", cfg.LogSpoolMax)
 		}
 		log.Info("facts from PostgreSQL", "revision", set.Revision())
+		// The log's monthly partitions are made ahead of time by every replica; with a retention,
+		// months past it are dropped whole.
+		pctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		interval := time.Hour
 		if cfg.LogRetention > 0 {
-			pctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				decisionlog.KeepFor(pctx, pg.Pool(), cfg.LogRetention, min(time.Hour, max(time.Minute, cfg.LogRetention/4)), func(n int64, err error) {
-					if err != nil {
-						log.Warn("decision log retention", "err", err)
-					} else if n > 0 {
-						log.Info("decision log retention", "deleted", n, "older_than", cfg.LogRetention.String())
-					}
-				})
-			}()
-			svc.closers = append(svc.closers, func() { stop(); <-done })
+			interval = min(time.Hour, max(time.Minute, cfg.LogRetention/4))
 		}
+		go func() {
+			defer close(done)
+			decisionlog.Maintain(pctx, pg.Pool(), cfg.LogRetention, interval, func(created []string, pruned decisionlog.Pruned, err error) {
+				switch {
+				case err != nil:
+					log.Warn("decision log partitions", "err", err)
+				case len(created) > 0 || len(pruned.Partitions) > 0 || pruned.Rows > 0:
+					log.Info("decision log partitions", "created", created, "dropped", pruned.Partitions, "deleted", pruned.Rows, "older_than", cfg.LogRetention.String())
+				}
+			})
+		}()
+		svc.closers = append(svc.closers, func() { stop(); <-done })
 	} else {
 		fixtures, from, where := arbiter.Fixtures(), "embedded", "the fixtures compiled into the binary"
 		switch {
@@ -195,6 +202,19 @@ func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) 
 		}
 	})
 	opts := []engine.Option{engine.WithTimeout(cfg.EvalTimeout), engine.WithRecorder(svc.Log)}
+	if cfg.LogSinkURL != "" {
+		sink := newSink(cfg, reg, log)
+		svc.Sink = sink
+		opts = append(opts, engine.WithSink(sink))
+		svc.closers = append(svc.closers, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := sink.Close(ctx); err != nil {
+				log.Warn("decision log sink", "err", err, "dropped", sink.Dropped())
+			}
+		})
+		log.Info("decision events shipped", "url", redactURL(cfg.LogSinkURL), "batch", cfg.LogSinkBatch, "buffer", cfg.LogSinkBuffer)
+	}
 	if cfg.CommitClockSkew != 0 {
 		opts = append(opts, engine.WithCommitClockSkew(cfg.CommitClockSkew))
 	}

@@ -2,6 +2,7 @@ package decisionlog
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -255,11 +257,21 @@ func (p *Postgres) drainOne() (progressed bool, err error) {
 	return true, nil
 }
 
-const insertSQL = `INSERT INTO decision_log (id, decision, version, as_of, outcome, envelope, input, facts, recorded_at, caller)
-SELECT id, decision, version, as_of, outcome, envelope::jsonb, input::jsonb, facts::jsonb, recorded_at, NULLIF(caller, '')
-FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::text[])
-    AS r(id, decision, version, as_of, outcome, envelope, input, facts, recorded_at, caller)
-ON CONFLICT (id) DO NOTHING`
+// insertSQL stores a batch: each record's fact snapshot once per month by its digest
+// (decision_log_facts; in digest order, so that concurrent writers never wait on each other in a
+// cycle), and the records pointing at them.
+const insertSQL = `WITH r AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bytea[], $10::timestamptz[], $11::text[])
+        AS r(id, decision, version, as_of, outcome, envelope, input, facts, digest, recorded_at, caller)
+), shared AS (
+    INSERT INTO decision_log_facts (month, digest, facts)
+    SELECT DISTINCT ON (1, 2) date_trunc('month', recorded_at, 'UTC'), digest, facts::jsonb FROM r WHERE digest IS NOT NULL
+    ORDER BY 1, 2
+    ON CONFLICT DO NOTHING
+)
+INSERT INTO decision_log (id, decision, version, as_of, outcome, envelope, input, facts_digest, recorded_at, caller)
+SELECT id, decision, version, as_of, outcome, envelope::jsonb, input::jsonb, digest, recorded_at, NULLIF(caller, '') FROM r
+ON CONFLICT (id, recorded_at) DO NOTHING`
 
 // write stores a batch with one statement (one round trip).
 func (p *Postgres) write(batch []Record) (err error) {
@@ -274,6 +286,7 @@ func (p *Postgres) write(batch []Record) (err error) {
 	ids, decisions, versions, outcomes := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	asOf, recorded := make([]time.Time, n), make([]time.Time, n)
 	envelopes, inputs, facts := make([]*string, n), make([]*string, n), make([]*string, n)
+	digests := make([][]byte, n)
 	callers := make([]string, n)
 	now := time.Now()
 	for i, r := range batch {
@@ -283,8 +296,12 @@ func (p *Postgres) write(batch []Record) (err error) {
 			recorded[i] = now
 		}
 		envelopes[i], inputs[i], facts[i] = jsonText(r.Envelope), jsonText(r.Input), jsonText(r.Facts)
+		if len(r.Facts) > 0 {
+			sum := sha256.Sum256(r.Facts)
+			digests[i] = sum[:]
+		}
 	}
-	if _, err := p.pool.Exec(ctx, insertSQL, ids, decisions, versions, asOf, outcomes, envelopes, inputs, facts, recorded, callers); err != nil {
+	if _, err := p.pool.Exec(ctx, insertSQL, ids, decisions, versions, asOf, outcomes, envelopes, inputs, facts, digests, recorded, callers); err != nil {
 		if n == 1 {
 			return fmt.Errorf("decisionlog: write record %s: %w", batch[0].ID, err)
 		}
@@ -323,7 +340,23 @@ func (p *Postgres) Close(ctx context.Context) error {
 	return nil
 }
 
-const selectRecord = `SELECT id, decision, version, as_of, outcome, envelope, input, facts, recorded_at, coalesce(caller, '') FROM decision_log`
+// selectRecord reads records (alias l) with their facts, inline or from the month's shared snapshot.
+const selectRecord = `SELECT l.id, l.decision, l.version, l.as_of, l.outcome, l.envelope, l.input, coalesce(l.facts, f.facts), l.recorded_at, coalesce(l.caller, '')
+FROM decision_log l LEFT JOIN decision_log_facts f ON f.month = date_trunc('month', l.recorded_at, 'UTC') AND f.digest = l.facts_digest`
+
+// idWindow is how far from the time in its id (a UUIDv7) a record's recorded_at is looked for first:
+// the writer stamps a record just after its decision, a commit by the database's clock.
+const idWindow = 24 * time.Hour
+
+// idTime returns the time a UUIDv7 decision id was made.
+func idTime(id string) (time.Time, bool) {
+	u, err := uuid.Parse(id)
+	if err != nil || u.Version() != 7 {
+		return time.Time{}, false
+	}
+	ms := int64(u[0])<<40 | int64(u[1])<<32 | int64(u[2])<<24 | int64(u[3])<<16 | int64(u[4])<<8 | int64(u[5])
+	return time.UnixMilli(ms), true
+}
 
 // Get reads one record back from the database, or while it waits in the queue or the spool from there.
 func (p *Postgres) Get(ctx context.Context, id string) (Record, error) {
@@ -346,8 +379,20 @@ func (p *Postgres) Get(ctx context.Context, id string) (Record, error) {
 	return Record{}, err
 }
 
+// get looks id up in the months around the time its id holds (one index probe in one or two
+// partitions), then, for an id without a time or a record stamped far from it, in every month.
 func (p *Postgres) get(ctx context.Context, id string) (Record, error) {
-	rows, err := p.pool.Query(ctx, selectRecord+` WHERE id = $1`, id)
+	if at, ok := idTime(id); ok {
+		rec, err := p.getWhere(ctx, id, ` WHERE l.id = $1 AND l.recorded_at >= $2 AND l.recorded_at < $3`, id, at.Add(-idWindow), at.Add(idWindow))
+		if !errors.Is(err, ErrNotFound) {
+			return rec, err
+		}
+	}
+	return p.getWhere(ctx, id, ` WHERE l.id = $1`, id)
+}
+
+func (p *Postgres) getWhere(ctx context.Context, id, where string, args ...any) (Record, error) {
+	rows, err := p.pool.Query(ctx, selectRecord+where+` ORDER BY l.recorded_at LIMIT 1`, args...)
 	if err != nil {
 		return Record{}, fmt.Errorf("decisionlog: get %s: %w", id, err)
 	}
@@ -371,19 +416,19 @@ func (p *Postgres) List(ctx context.Context, decision string, from, to time.Time
 		where = append(where, fmt.Sprintf(cond, len(args)))
 	}
 	if decision != "" {
-		add("decision = $%d", decision)
+		add("l.decision = $%d", decision)
 	}
 	if !from.IsZero() {
-		add("as_of >= $%d", from)
+		add("l.as_of >= $%d", from)
 	}
 	if !to.IsZero() {
-		add("as_of < $%d", to)
+		add("l.as_of < $%d", to)
 	}
 	q := selectRecord
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += ` ORDER BY as_of, id COLLATE "C"` // ties by id byte-wise, as Memory orders them, whatever the database's collation
+	q += ` ORDER BY l.as_of, l.id COLLATE "C"` // ties by id byte-wise, as Memory orders them, whatever the database's collation
 	if limit > 0 {
 		args = append(args, limit)
 		q += fmt.Sprintf(" LIMIT $%d", len(args))

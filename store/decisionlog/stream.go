@@ -25,16 +25,16 @@ func (f Filter) where() (string, []any) {
 		where = append(where, fmt.Sprintf(cond, len(args)))
 	}
 	if !f.From.IsZero() {
-		add("recorded_at >= $%d", f.From)
+		add("l.recorded_at >= $%d", f.From)
 	}
 	if !f.To.IsZero() {
-		add("recorded_at < $%d", f.To)
+		add("l.recorded_at < $%d", f.To)
 	}
 	if len(f.Decisions) > 0 {
-		add("decision = ANY($%d)", f.Decisions)
+		add("l.decision = ANY($%d)", f.Decisions)
 	}
 	if len(f.IDs) > 0 {
-		add("id = ANY($%d)", f.IDs)
+		add("l.id = ANY($%d)", f.IDs)
 	}
 	if len(where) == 0 {
 		return "", nil
@@ -46,7 +46,7 @@ func (f Filter) where() (string, []any) {
 func Count(ctx context.Context, pool *pgxpool.Pool, f Filter) (int64, error) {
 	where, args := f.where()
 	var n int64
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM decision_log`+where, args...).Scan(&n); err != nil {
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM decision_log l`+where, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("decisionlog: count: %w", err)
 	}
 	return n, nil
@@ -67,14 +67,14 @@ func Stream(ctx context.Context, pool *pgxpool.Pool, f Filter, fn func(Record) e
 		q, qargs := selectRecord+where, append([]any(nil), args...)
 		if !first {
 			qargs = append(qargs, lastAt, lastID)
-			cond := fmt.Sprintf(`(recorded_at, id COLLATE "C") > ($%d, $%d)`, len(qargs)-1, len(qargs))
+			cond := fmt.Sprintf(`(l.recorded_at, l.id COLLATE "C") > ($%d, $%d)`, len(qargs)-1, len(qargs))
 			if where == "" {
 				q += " WHERE " + cond
 			} else {
 				q += " AND " + cond
 			}
 		}
-		q += fmt.Sprintf(` ORDER BY recorded_at, id COLLATE "C" LIMIT %d`, streamPage)
+		q += fmt.Sprintf(` ORDER BY l.recorded_at, l.id COLLATE "C" LIMIT %d`, streamPage)
 		rows, err := pool.Query(ctx, q, qargs...)
 		if err != nil {
 			return fmt.Errorf("decisionlog: stream: %w", err)
