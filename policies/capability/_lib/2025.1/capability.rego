@@ -74,6 +74,11 @@ partner_reasons contains {"rule": "CAP-02", "code": "CAP_NOT_IN_PLAN",
 	not joined
 }
 
+partner_reasons contains {"rule": "CAP-03", "code": "CAP_PLAN_NOT_CONFIGURED", "effect": "refer",
+	"message": sprintf("No %d capability-improvement plan is configured (capability.plan for %d; the latest is %d).", [req.plan_year, req.plan_year, plan.plan_year])} if {
+	plan.plan_year != req.plan_year
+}
+
 partner_reasons contains {"rule": "CAP-06", "code": "CAP_BUDGET_NOT_CONFIGURED", "effect": "refer",
 	"message": sprintf("The %d plan budget is not configured (capability.plan budget).", [plan.plan_year])} if {
 	plan.budget == null
@@ -138,6 +143,7 @@ finding_reason(f) := {"rule": f.rule, "code": f.code, "message": f.message}
 
 # The labels the partner could apply for now (the matrix lists them).
 open_labels := sort([l.label |
+	plan.plan_year == req.plan_year
 	some l in input.facts.labels
 	count(label_findings(l.label, "")) == 0
 ])
@@ -146,7 +152,11 @@ open_labels := sort([l.label |
 
 eligibility contains r if some r in partner_reasons
 
-eligibility contains finding_reason(f) if some f in label_findings(req.label, req.application_id)
+# A label is judged against its own year's plan only (CAP_PLAN_NOT_CONFIGURED otherwise).
+eligibility contains finding_reason(f) if {
+	plan.plan_year == req.plan_year
+	some f in label_findings(req.label, req.application_id)
+}
 
 reasons contains r if some r in eligibility
 
