@@ -186,20 +186,23 @@ nre_bases contains s.special_programme if {
 
 nre_request(sid) := {"partner_id": pid, "application_id": "", "solution_id": sid}
 
-# A solution of the programme passes the solution checks of nre.application (NRE-02, NRE-03).
+# A solution of the programme passes the solution checks of nre.application (NRE-02 access
+# certification and release, NRE-03); programme membership is the partner's lack, listed on its own.
 nre_open(b) if {
 	some s in input.facts.solutions
 	s.special_programme == b
-	count(nre.solution_findings(s, "")) == 0 with input.request as nre_request(s.id)
+	findings := nre.solution_findings(s, "") with input.request as nre_request(s.id)
 		with input.facts.usage as input.facts.nre_usage
 		with input.facts.applications as input.facts.nre_applications
+	every f in findings {
+		f.code == "NRE_NOT_IN_PROGRAMME"
+	}
 }
 
 nre_lacks(b) := ({r | some r in nre.partner_reasons} | {r |
 	not nre.joined(b)
 	r := {"rule": "NRE-02", "code": "NRE_NOT_IN_PROGRAMME", "message": sprintf("Join the %s special programme first.", [b])}
 }) | {r |
-	nre.joined(b)
 	not nre_open(b)
 	r := {"rule": "NRE-02", "code": "NRE_NO_ELIGIBLE_SOLUTION",
 		"message": sprintf("No %s solution is access-certified, unreleased and without its one NRE application.", [b])}
@@ -259,13 +262,27 @@ fh_request(prog) := {"partner_id": pid, "application_id": "", "programme": prog,
 
 fh_lack(f) := {"rule": f.rule, "code": f.code, "message": f.message, "effect": {"refer": "refer", "reject": "deny"}[f.kind]}
 
+# FH-20: the capability-building plan is entered per scenario (a CTSP, or role certification and enough
+# certified engineers); fh.application judges it per line, the matrix asks whether any scenario is entered.
+fh_scenario_lacks(prog) := {{"rule": "FH-20", "code": "FH_NO_SCENARIO_ENTERED",
+	"message": "You have entered no scenario of the capability-building plan: you are not a CTSP and no scenario has enough certified engineers."} |
+	prog == "svc_capability_2025"
+	not fh_scenario_entered
+}
+
+fh_scenario_entered if {
+	some sc, _ in input.rules.capability_building.scenarios
+	fh.entry_condition(sc) != null
+}
+
 new_rows contains row("Dedicated-staff incentive (FH)", fh_rule[prog], cfg.path, prog, null, lacks, "fh.application") if {
 	some prog, cfg in input.rules.programmes.programmes
 	on_path(cfg.path)
-	lacks := {fh_lack(f) |
+	partner_lacks := {fh_lack(f) |
 		some f in fh.partner_findings
 		f.rule in fh_rules
 	} with input.request as fh_request(prog)
+	lacks := partner_lacks | fh_scenario_lacks(prog)
 }
 
 rows := [r |
