@@ -3,9 +3,12 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"arbiter/internal/testing/testserver"
 )
@@ -341,5 +344,124 @@ func TestBenefitMatrixAgreesWithEachBenefitDecision(t *testing.T) {
 		if asked[d] == 0 {
 			t.Errorf("no fixture partner has a %s row", d)
 		}
+	}
+}
+
+// supportRows are a software partner in the Kunpeng programme with one access-certified unreleased
+// solution (NRE once per solution), and a service partner in the 2025 capability-improvement plan
+// holding four level-1 labels, with a filed project whose milestone M2 has had one change.
+const supportRows = `
+benefit_partners:
+  - {id: SUP-T1, legal_name: Xinghe Software Co. Ltd., business_info_certified: true}
+  - {id: SUP-T2, legal_name: Qianfan Services Co. Ltd., site: china, business_info_certified: true}
+benefit_bank_accounts:
+  - {partner_id: SUP-T1, account_id: BA-1, account_name: Xinghe Software Co. Ltd., corporate: true}
+  - {partner_id: SUP-T2, account_id: BA-2, account_name: Qianfan Services Co. Ltd., corporate: true}
+benefit_partner_paths:
+  - {partner_id: SUP-T1, path: software, stage: role_certified}
+  - {partner_id: SUP-T2, path: service, stage: role_certified}
+benefit_partner_plans:
+  - {partner_id: SUP-T1, plan: kunpeng}
+  - {partner_id: SUP-T2, plan: svc_capability_improvement}
+benefit_solutions:
+  - {id: SUP-T1-K, partner_id: SUP-T1, kind: app_software, special_programme: kunpeng, access_certified: true}
+benefit_capability_labels:
+  - {partner_id: SUP-T2, label: database, granted_on: "2025-03-01"}
+  - {partner_id: SUP-T2, label: big_data, granted_on: "2025-03-01"}
+  - {partner_id: SUP-T2, label: devsecops, granted_on: "2025-03-01"}
+  - {partner_id: SUP-T2, label: iot, granted_on: "2025-03-01"}
+delivery_projects:
+  - {id: SUP-T2-PRJ, partner_id: SUP-T2, scenario: poc, filing_date: "2025-05-10", start_date: "2025-05-12", end_date: "2025-12-31"}
+delivery_milestones:
+  - {project_id: SUP-T2-PRJ, id: M2, planned_date: "2025-11-28", changes: 1}
+`
+
+func TestNREOncePerSolutionAcrossTwoProcesses(t *testing.T) {
+	db, urls, client := startReplicas(t, yamlRows(t, supportRows))
+	// 10 different applications for the one solution: exactly one is recorded.
+	rs := race(10, func(i int) reply {
+		return decide(client, urls[i%2], "nre.apply", map[string]any{
+			"application_id": fmt.Sprintf("NRE-RACE-%02d", i), "partner_id": "SUP-T1", "solution_id": "SUP-T1-K",
+		}, voucherAsOf)
+	})
+	if w := allowed(t, rs, "NRE_ALREADY_APPLIED"); len(w) != 1 {
+		t.Errorf("%d applications allowed, want 1", len(w))
+	}
+	sums, count := ledgerSums(readLedger(t, db))
+	if want := []string{"nre_partner:SUP-T1=1"}; !sameLines(sums, want) || count["nre_partner:SUP-T1"] != 1 {
+		t.Fatalf("ledger %v, want %v in one entry", sums, want)
+	}
+}
+
+func TestCapabilityBudgetIsNeverOverspentAcrossTwoProcesses(t *testing.T) {
+	// The plan budget is a configured figure (null as shipped): this test serves a tree whose 2025 plan
+	// has a budget of 100,000.00 and sends 12 applications of 30,000.00 over four labels, three each.
+	if testing.Short() {
+		t.Skip("builds and starts two arbiter processes")
+	}
+	dir := treeWithCapabilityBudget(t, "100000.00")
+	db := testserver.Start(t, testserver.Options{Rows: yamlRows(t, supportRows), PolicyDir: dir})
+	env := []string{"DATABASE_URL=" + db.DatabaseURL, "ARBITER_POLICY_DIR=" + dir}
+	a, b := testserver.StartProcessEnv(t, env...), testserver.StartProcessEnv(t, env...)
+	urls, client := []string{a.URL, b.URL}, &http.Client{Timeout: 30 * time.Second}
+	labels := []string{"database", "big_data", "devsecops", "iot"}
+	rs := race(12, func(i int) reply {
+		return decide(client, urls[i%2], "capability.apply", map[string]any{
+			"application_id": fmt.Sprintf("CAP-RACE-%02d", i), "partner_id": "SUP-T2", "plan_year": 2025,
+			"label": labels[i%4], "requested_amount": "30000.00",
+		}, voucherAsOf)
+	})
+	won := 0
+	for _, r := range rs {
+		switch {
+		case r.err != nil || r.status != http.StatusOK:
+			t.Errorf("%s: HTTP %d %s %v", r.label, r.status, r.code, r.err)
+		case r.outcome == "allow":
+			won++
+		case r.outcome != "deny" || (r.code != "CAP_DUPLICATE" && r.code != "CAP_BUDGET_EXHAUSTED"):
+			t.Errorf("%s: %s %s, want allow or deny CAP_DUPLICATE / CAP_BUDGET_EXHAUSTED", r.label, r.outcome, r.code)
+		}
+	}
+	if won != 3 {
+		t.Errorf("%d applications allowed, want 3 (100,000.00 holds three of 30,000.00)", won)
+	}
+	sums, count := ledgerSums(readLedger(t, db.DatabaseURL))
+	if want := []string{"cap_budget:2025=90000", "cap_partner:SUP-T2=3"}; !sameLines(sums, want) || count["cap_budget:2025"] != 3 {
+		t.Fatalf("ledger %v, want %v", sums, want)
+	}
+}
+
+// treeWithCapabilityBudget copies the shipped tree with the 2025 capability-improvement budget set, which
+// the source leaves unstated and the shipped table leaves unset.
+func treeWithCapabilityBudget(t *testing.T, budget string) string {
+	t.Helper()
+	dst := t.TempDir()
+	for _, dir := range []string{"facts", "policies/benefit/_lib", "policies/capability", "rules/capability"} {
+		testserver.CopyTree(t, "../"+dir, dst+"/"+dir)
+	}
+	writeFile(t, dst, "rules/capability/plan/2025.yaml", func(s string) string {
+		if !strings.Contains(s, "budget: null") {
+			t.Fatal("rules/capability/plan/2025.yaml no longer leaves the budget unset")
+		}
+		return strings.Replace(s, "budget: null", fmt.Sprintf("budget: %q", budget), 1)
+	})
+	return dst
+}
+
+func TestDeliveryPlanChangesAtMostThreeAcrossTwoProcesses(t *testing.T) {
+	db, urls, client := startReplicas(t, yamlRows(t, supportRows))
+	// M2 has had one change: of 8 concurrent changes, two more are allowed.
+	rs := race(8, func(i int) reply {
+		return decide(client, urls[i%2], "delivery.plan_change", map[string]any{
+			"change_id": fmt.Sprintf("CHG-RACE-%02d", i), "partner_id": "SUP-T2", "project_id": "SUP-T2-PRJ",
+			"milestone_id": "M2", "new_planned_date": "2025-12-19",
+		}, voucherAsOf)
+	})
+	if w := allowed(t, rs, "DEL_CHANGE_LIMIT"); len(w) != 2 {
+		t.Errorf("%d changes allowed, want 2", len(w))
+	}
+	sums, _ := ledgerSums(readLedger(t, db))
+	if want := []string{"delivery_project:SUP-T2-PRJ=2"}; !sameLines(sums, want) {
+		t.Fatalf("ledger %v, want %v", sums, want)
 	}
 }
