@@ -4,10 +4,17 @@ package arbiter.benefit.matrix
 # status available (may apply, cap known), not_configured (the cap is set by the official page and
 # not configured: an application is referred) or unavailable (lacks lists why), the cap, and the
 # decision that judges an application. MDF and voucher rows ask the same modules as mdf.application
-# and voucher.application, with a request for the basis. A row's cap is the one of its basis, stage and
-# kind whether or not the partner may apply now.
+# and voucher.application, with a request for the basis; the NRE, capability-improvement, model-migration,
+# delivery-support and FH rows ask the modules of nre.application, capability.application,
+# migration.application, delivery.filing and fh.application the same way. A row's cap is the one of its
+# basis, stage and kind whether or not the partner may apply now.
 
+import data.arbiter.capability.lib as capability
+import data.arbiter.delivery.lib as delivery
+import data.arbiter.fh.lib as fh
 import data.arbiter.mdf.lib as mdf
+import data.arbiter.migration.lib as migration
+import data.arbiter.nre.lib as nre
 import data.arbiter.voucher.lib as voucher
 
 partner := input.facts.partner
@@ -165,13 +172,126 @@ other_rows := {
 	row("KooLabs support for ecosystem training or certification business", "BEN-15", "lp", null, null, koolabs_lacks, null),
 }
 
+# ---------------------------------------------------------------- NRE (§D1): one row per special programme
+
+nre_bases contains p.plan if {
+	some p in input.facts.plans
+	p.plan in input.rules.nre_terms.programmes
+}
+
+nre_bases contains s.special_programme if {
+	some s in input.facts.solutions
+	s.special_programme in input.rules.nre_terms.programmes
+}
+
+nre_request(sid) := {"partner_id": pid, "application_id": "", "solution_id": sid}
+
+# A solution of the programme passes the solution checks of nre.application (NRE-02 access
+# certification and release, NRE-03); programme membership is the partner's lack, listed on its own.
+nre_open(b) if {
+	some s in input.facts.solutions
+	s.special_programme == b
+	findings := nre.solution_findings(s, "") with input.request as nre_request(s.id)
+		with input.facts.usage as input.facts.nre_usage
+		with input.facts.applications as input.facts.nre_applications
+	every f in findings {
+		f.code == "NRE_NOT_IN_PROGRAMME"
+	}
+}
+
+nre_lacks(b) := ({r | some r in nre.partner_reasons} | {r |
+	not nre.joined(b)
+	r := {"rule": "NRE-02", "code": "NRE_NOT_IN_PROGRAMME", "message": sprintf("Join the %s special programme first.", [b])}
+}) | {r |
+	not nre_open(b)
+	r := {"rule": "NRE-02", "code": "NRE_NO_ELIGIBLE_SOLUTION",
+		"message": sprintf("No %s solution is access-certified, unreleased and without its one NRE application.", [b])}
+}
+
+new_rows contains row("NRE one-time engineering fee", "NRE-02", b, null, nre.fixed_or_null(nre.cap), nre_lacks(b), "nre.application") if {
+	some b in nre_bases
+}
+
+# ---------------------------------------------------------------- capability improvement (§D2)
+
+cap_request := {"partner_id": pid, "application_id": "", "plan_year": year, "label": "", "requested_amount": "0.01"}
+
+on_path(path) if {
+	some p in input.facts.paths
+	p.path == path
+}
+
+cap_lacks := {r | some r in capability.partner_reasons} | {r |
+	count(capability.open_labels) == 0
+	r := {"rule": "CAP-02", "code": "CAP_NO_OPEN_LABEL",
+		"message": "You hold no level-1 label in scope, granted in the plan year and not yet used, that can still be applied for."}
+}
+
+new_rows contains row("Capability-improvement incentive", "CAP-02", "service", null, null, lacks, "capability.application") if {
+	on_path("service")
+	lacks := cap_lacks with input.request as cap_request
+		with input.facts.partner_usage as input.facts.cap_partner_usage
+		with input.facts.budget_usage as input.facts.cap_budget_usage
+}
+
+# ---------------------------------------------------------------- model migration (§D3)
+
+new_rows contains row("Model adaptation and migration incentive", "MOD-03", "software", null, null, lacks, "migration.application") if {
+	migration_relevant
+	lacks := migration.eligibility with input.request as {"partner_id": pid, "action": "apply"}
+}
+
+migration_relevant if on_path("software")
+
+migration_relevant if active_plan(input.rules.migration_plan.plan)
+
+# ---------------------------------------------------------------- delivery-capability support (§D4)
+
+new_rows contains row("Delivery-capability support", "DEL-01", "service", null, null, lacks, "delivery.filing") if {
+	on_path("service")
+	lacks := delivery.eligibility with input.request as {"partner_id": pid}
+}
+
+# ---------------------------------------------------------------- FH (§B): one row per programme of the partner's paths
+
+fh_rules := {"FH-07", "FH-10", "FH-22", "FH-31", "FH-40", "FH-30", "FH-41"}
+
+fh_rule := {"svc_expert_2024": "FH-10", "svc_capability_2025": "FH-22", "si_presales": "FH-30", "lp_lecturer_dev": "FH-41", "lp_lecturer_dedicated": "FH-40"}
+
+fh_request(prog) := {"partner_id": pid, "application_id": "", "programme": prog, "month": sprintf("%d-01", [year]), "lines": []}
+
+fh_lack(f) := {"rule": f.rule, "code": f.code, "message": f.message, "effect": {"refer": "refer", "reject": "deny"}[f.kind]}
+
+# FH-20: the capability-building plan is entered per scenario (a CTSP, or role certification and enough
+# certified engineers); fh.application judges it per line, the matrix asks whether any scenario is entered.
+fh_scenario_lacks(prog) := {{"rule": "FH-20", "code": "FH_NO_SCENARIO_ENTERED",
+	"message": "You have entered no scenario of the capability-building plan: you are not a CTSP and no scenario has enough certified engineers."} |
+	prog == "svc_capability_2025"
+	not fh_scenario_entered
+}
+
+fh_scenario_entered if {
+	some sc, _ in input.rules.capability_building.scenarios
+	fh.entry_condition(sc) != null
+}
+
+new_rows contains row("Dedicated-staff incentive (FH)", fh_rule[prog], cfg.path, prog, null, lacks, "fh.application") if {
+	some prog, cfg in input.rules.programmes.programmes
+	on_path(cfg.path)
+	partner_lacks := {fh_lack(f) |
+		some f in fh.partner_findings
+		f.rule in fh_rules
+	} with input.request as fh_request(prog)
+	lacks := partner_lacks | fh_scenario_lacks(prog)
+}
+
 rows := [r |
 	some k in sort({sprintf("%s|%v|%v|%s", [r.rule, r.basis, r.kind, r.benefit]) | some r in all_rows})
 	some r in all_rows
 	sprintf("%s|%v|%v|%s", [r.rule, r.basis, r.kind, r.benefit]) == k
 ]
 
-all_rows := (mdf_rows | voucher_rows) | other_rows
+all_rows := ((mdf_rows | voucher_rows) | other_rows) | new_rows
 
 decision := {
 	"outcome": "allow",
