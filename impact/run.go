@@ -3,10 +3,15 @@ package impact
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -46,6 +51,41 @@ type Options struct {
 	Progress func(Progress)
 	Every    time.Duration // default 1s
 	Expected int64         // records the source will yield, if known (for Progress)
+	// NoDedup evaluates every logged decision even when an identical one was evaluated already.
+	NoDedup bool
+	// CacheEntries bounds the results kept for identical decisions; default 65536.
+	CacheEntries int
+}
+
+// resultCache maps the hash of everything a replay reads of a logged decision to its result; it is
+// bounded, emptied when full, and shared by the workers.
+type resultCache struct {
+	mu  sync.Mutex
+	max int
+	m   map[[sha256.Size]byte]result
+}
+
+func newResultCache(max int) *resultCache {
+	if max <= 0 {
+		max = 1 << 16
+	}
+	return &resultCache{max: max, m: map[[sha256.Size]byte]result{}}
+}
+
+func (c *resultCache) get(k [sha256.Size]byte) (result, bool) {
+	c.mu.Lock()
+	r, ok := c.m[k]
+	c.mu.Unlock()
+	return r, ok
+}
+
+func (c *resultCache) put(k [sha256.Size]byte, r result) {
+	c.mu.Lock()
+	if len(c.m) >= c.max {
+		clear(c.m)
+	}
+	c.m[k] = r
+	c.mu.Unlock()
 }
 
 // Progress is a running count of a Run.
@@ -86,8 +126,11 @@ type Report struct {
 	Read      int    `json:"read"`
 	Replayed  int    `json:"replayed"`
 	Unchanged int    `json:"unchanged"`
-	Changed   int    `json:"changed"`
-	Skipped   int    `json:"skipped"`
+	// Evaluated counts candidate evaluations: a logged decision identical to one already evaluated
+	// (same decision, as_of, input, facts and logged result) reuses that result and is counted as usual.
+	Evaluated int `json:"evaluated"`
+	Changed   int `json:"changed"`
+	Skipped   int `json:"skipped"`
 	// SkippedBy counts decisions not replayed by reason (unreadable log entry, a fact the candidate reads
 	// that was not logged, a decision the candidate does not have).
 	SkippedBy map[string]int `json:"skipped_by_reason"`
@@ -112,14 +155,21 @@ func newReport() *Report {
 		ReasonsRemoved: map[string]int{}, Outputs: map[string]*OutputSummary{}, Examples: []Flip{}}
 }
 
+// batch is how many records travel to a worker at once: fewer channel hand-offs per record.
+const batch = 64
+
 type job struct {
-	rec decisionlog.Record
-	seq int64
+	recs []decisionlog.Record
+	seq  int64 // sequence number of recs[0]; the log order of the others follows
 }
 
 // Run replays every record src yields against set on all workers and aggregates the differences; memory
 // holds a bounded queue of records, never the log. When ctx ends it returns the partial report
 // (Cancelled) and ctx's error.
+//
+// Logged decisions that repeat one another exactly (the same decision, as_of, input, facts and logged
+// outcome, reasons and outputs) are evaluated once and counted every time (Options.NoDedup turns that
+// off); the report is the same either way, and Evaluated says how many evaluations it took.
 func Run(ctx context.Context, set *engine.PolicySet, src Source, opts Options) (*Report, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
@@ -134,21 +184,32 @@ func Run(ctx context.Context, set *engine.PolicySet, src Source, opts Options) (
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var read, done, changed atomic.Int64
-	jobs := make(chan job, opts.Workers*64)
+	jobs := make(chan job, opts.Workers*4)
+	free := make(chan []decisionlog.Record, opts.Workers*4+2)
 	parts := make([]*Report, opts.Workers)
+	var cache *resultCache
+	if !opts.NoDedup {
+		cache = newResultCache(opts.CacheEntries)
+	}
 	var wg sync.WaitGroup
 	for i := range parts {
 		parts[i] = newReport()
 		wg.Add(1)
 		go func(rep *Report) {
 			defer wg.Done()
-			w := &worker{set: set, shift: opts.Shift, examples: opts.Examples, rep: rep, st: &replayStore{}}
-			w.engine = engine.New(set, w.st, engine.WithTimeout(10*time.Second))
+			w := newWorker(set, opts, rep, cache)
 			for j := range jobs {
-				if w.replay(ctx, j) {
-					changed.Add(1)
+				for k := range j.recs {
+					if w.replay(ctx, j.recs[k], j.seq+int64(k)) {
+						changed.Add(1)
+					}
+					j.recs[k] = decisionlog.Record{}
 				}
-				done.Add(1)
+				done.Add(int64(len(j.recs)))
+				select {
+				case free <- j.recs[:0]:
+				default:
+				}
 			}
 		}(parts[i])
 	}
@@ -172,15 +233,39 @@ func Run(ctx context.Context, set *engine.PolicySet, src Source, opts Options) (
 			}
 		}
 	}()
-	srcErr := src(ctx, func(rec decisionlog.Record) error {
-		n := read.Add(1)
+	var pending []decisionlog.Record
+	var pendingSeq int64
+	send := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
 		select {
-		case jobs <- job{rec: rec, seq: n}:
+		case jobs <- job{recs: pending, seq: pendingSeq}:
+			pending = nil
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+	}
+	srcErr := src(ctx, func(rec decisionlog.Record) error {
+		n := read.Add(1)
+		if pending == nil {
+			select {
+			case pending = <-free:
+			default:
+				pending = make([]decisionlog.Record, 0, batch)
+			}
+			pendingSeq = n
+		}
+		pending = append(pending, rec)
+		if len(pending) < batch {
+			return ctx.Err()
+		}
+		return send()
 	})
+	if srcErr == nil {
+		srcErr = send()
+	}
 	close(jobs)
 	wg.Wait()
 	close(stopTicker)
@@ -220,66 +305,270 @@ type worker struct {
 	shift    Shift
 	examples int
 	rep      *Report
+	cache    *resultCache
+	keys     map[string]string // interned names, see scanner
+	hash     hash.Hash
+	sum      [sha256.Size]byte
 }
 
-// replay evaluates one record and folds the result into the worker's report; it returns whether the
-// decision changed.
-func (w *worker) replay(ctx context.Context, j job) bool {
-	rec := j.rec
-	rep := w.rep
-	flip := Flip{DecisionID: rec.ID, Decision: rec.Decision, AsOf: rec.AsOf, ReplayAsOf: w.shift.Apply(rec.AsOf), seq: j.seq}
-	skip := func(reason, detail string) bool {
-		rep.Skipped++
-		rep.SkippedBy[reason]++
-		flip.Skipped = reason + ": " + detail
-		w.example(flip)
-		return false
+func newWorker(set *engine.PolicySet, opts Options, rep *Report, cache *resultCache) *worker {
+	w := &worker{set: set, shift: opts.Shift, examples: opts.Examples, rep: rep, st: &replayStore{}, cache: cache,
+		keys: map[string]string{}, hash: sha256.New()}
+	w.engine = engine.New(set, w.st, engine.WithTimeout(10*time.Second))
+	return w
+}
+
+// result is what replaying one logged decision came to. Logged decisions that are the same in every
+// respect a replay reads come to the same result, so one result can stand for all of them.
+type result struct {
+	skipped, detail string // not replayed: why
+	nondet          bool   // as_of came from the server clock
+	cancelled       bool   // the replay ended before this decision was decided
+	errLabel        string // the candidate failed: "before -> error:<code>"
+	err             string
+	transient       bool    // the failure may not repeat (a timeout): never stands for another record
+	change          *Change // nil: unchanged
+	deltas          []outputDelta
+}
+
+// outputDelta is one changed output's money moved, parsed once per result.
+type outputDelta struct {
+	name    string
+	delta   decimal.Decimal
+	numeric bool
+}
+
+// replay replays one record (or finds the result of an identical one) and folds it into the worker's
+// report; it returns whether the decision changed.
+func (w *worker) replay(ctx context.Context, rec decisionlog.Record, seq int64) bool {
+	flip := Flip{DecisionID: rec.ID, Decision: rec.Decision, AsOf: rec.AsOf, ReplayAsOf: w.shift.Apply(rec.AsOf), seq: seq}
+	parts, ok := scanEnvelope(rec.Envelope, w.keys)
+	if !ok {
+		return w.fold(w.reference(ctx, rec, flip.ReplayAsOf), flip)
 	}
+	var key [sha256.Size]byte
+	if w.cache != nil {
+		key = w.key(rec, &parts)
+		if res, ok := w.cache.get(key); ok {
+			return w.fold(res, flip)
+		}
+	}
+	res := w.evaluate(ctx, rec, flip.ReplayAsOf, &parts)
+	if w.cache != nil && !res.cancelled && !res.transient {
+		w.cache.put(key, res)
+	}
+	return w.fold(res, flip)
+}
+
+// key hashes everything of a record that its result depends on, each part length-prefixed.
+func (w *worker) key(rec decisionlog.Record, p *loggedParts) [sha256.Size]byte {
+	h := w.hash
+	h.Reset()
+	var buf [binary.MaxVarintLen64]byte
+	part := func(b []byte) {
+		h.Write(buf[:binary.PutUvarint(buf[:], uint64(len(b)))])
+		h.Write(b)
+	}
+	text := func(s string) {
+		h.Write(buf[:binary.PutUvarint(buf[:], uint64(len(s)))])
+		io.WriteString(h, s)
+	}
+	text(rec.Decision)
+	_, offset := rec.AsOf.Zone()
+	h.Write(buf[:binary.PutVarint(buf[:], rec.AsOf.UnixNano())])
+	h.Write(buf[:binary.PutVarint(buf[:], int64(offset))])
+	text(p.outcome)
+	text(p.asOfSource)
+	text(p.version)
+	if p.pinned {
+		text("pinned")
+	} else {
+		text("")
+	}
+	h.Write(buf[:binary.PutUvarint(buf[:], uint64(len(p.reasons)))])
+	for _, r := range p.reasons {
+		text(r)
+	}
+	part(p.outputs)
+	part(rec.Input)
+	part(rec.Facts)
+	h.Sum(w.sum[:0])
+	return w.sum
+}
+
+// evaluate replays a record whose envelope scanned cleanly: input and facts decoded straight into the
+// value model, and the outputs compared with the logged JSON without decoding it when they agree.
+func (w *worker) evaluate(ctx context.Context, rec decisionlog.Record, asOf time.Time, p *loggedParts) result {
+	input, ok := decodeFast(rec.Input, w.keys)
+	if !ok {
+		return w.reference(ctx, rec, asOf)
+	}
+	f, ok := decodeFast(rec.Facts, w.keys)
+	if !ok {
+		return w.reference(ctx, rec, asOf)
+	}
+	facts, _ := f.(map[string]any)
+	if facts == nil {
+		return result{skipped: "facts_not_logged", detail: "the log entry holds no facts"}
+	}
+	res := result{nondet: p.asOfSource == engine.AsOfFromClock}
+	req := engine.Request{Decision: rec.Decision, Input: input, AsOf: asOf, DryRun: true}
+	if p.pinned {
+		req.Version = p.version
+	}
+	after, err := w.decide(ctx, req, facts, &res)
+	if err != nil {
+		res.errLabel = p.outcome + " -> " + res.errLabel
+		return res
+	}
+	if after == nil {
+		return res
+	}
+	if after.Outcome == p.outcome && sameCodes(p.reasons, after.Reasons) &&
+		(p.outputs == nil && len(after.Outputs) == 0 || p.outputs != nil && rawSame(p.outputs, after.Outputs)) {
+		return res
+	}
+	before := engine.Decision{Outcome: p.outcome, AsOfSource: p.asOfSource, Policy: engine.PolicyRef{Version: p.version, Pinned: p.pinned}}
+	before.Reasons = make([]engine.Reason, len(p.reasons))
+	for i, c := range p.reasons {
+		before.Reasons[i].Code = c
+	}
+	if p.outputs != nil {
+		dec := json.NewDecoder(bytes.NewReader(p.outputs))
+		dec.UseNumber()
+		if err := dec.Decode(&before.Outputs); err != nil {
+			return w.reference(ctx, rec, asOf)
+		}
+	}
+	w.compare(&res, &before, after)
+	return res
+}
+
+// decide evaluates req over facts; a nil decision with a nil error means res already says what
+// happened (skipped or cancelled), an error means the candidate failed (res.errLabel holds its code).
+func (w *worker) decide(ctx context.Context, req engine.Request, facts map[string]any, res *result) (*engine.Decision, error) {
+	w.st.facts = facts
+	w.rep.Evaluated++
+	after, err := w.engine.Decide(ctx, req)
+	w.st.facts = nil
+	if err == nil {
+		return after, nil
+	}
+	var fe *FactNotLoggedError
+	switch code := engine.CodeOf(err); {
+	case errors.As(err, &fe):
+		res.skipped, res.detail = "fact_not_logged", fe.Error()
+	case code == engine.CodeUnknownDecision:
+		res.skipped, res.detail = "decision_not_in_candidate", err.Error()
+	case ctx.Err() != nil:
+		res.cancelled = true
+	default:
+		res.errLabel, res.err = "error:"+string(code), err.Error()
+		res.transient = code == engine.CodeEvaluationTimeout || code == engine.CodeOverloaded || code == engine.CodeStoreUnavailable
+		return nil, err
+	}
+	return nil, nil
+}
+
+// compare fills res with how after differs from the logged decision.
+func (w *worker) compare(res *result, before, after *engine.Decision) {
+	change, ok := Diff(before, after)
+	if !ok {
+		return
+	}
+	res.change = &change
+	for _, k := range sortedKeys(change.Outputs) {
+		d := outputDelta{name: k}
+		if v := change.Outputs[k].Delta; v != "" {
+			d.delta, _ = decimal.NewFromString(v)
+			d.numeric = true
+		}
+		res.deltas = append(res.deltas, d)
+	}
+}
+
+// reference replays a record the way encoding/json reads it: the path for envelopes, inputs and facts
+// the fast readers leave alone, and the one that words the errors.
+func (w *worker) reference(ctx context.Context, rec decisionlog.Record, asOf time.Time) result {
 	var before engine.Decision
 	if err := json.Unmarshal(rec.Envelope, (*loggedEnvelope)(&before)); err != nil || before.Outcome == "" {
-		return skip("envelope_unreadable", fmt.Sprint(err))
+		return result{skipped: "envelope_unreadable", detail: fmt.Sprint(err)}
 	}
 	input, facts, err := decodeLogged(rec)
 	if err != nil {
-		return skip("log_entry_unreadable", err.Error())
+		return result{skipped: "log_entry_unreadable", detail: err.Error()}
 	}
 	if facts == nil {
-		return skip("facts_not_logged", "the log entry holds no facts")
+		return result{skipped: "facts_not_logged", detail: "the log entry holds no facts"}
 	}
-	if before.AsOfSource == engine.AsOfFromClock {
-		rep.NonDeterministic++
-	}
-	req := engine.Request{Decision: rec.Decision, Input: input, AsOf: flip.ReplayAsOf, DryRun: true}
+	res := result{nondet: before.AsOfSource == engine.AsOfFromClock}
+	req := engine.Request{Decision: rec.Decision, Input: input, AsOf: asOf, DryRun: true}
 	if before.Policy.Pinned {
 		req.Version = before.Policy.Version
 	}
-	w.st.facts = facts
-	after, err := w.engine.Decide(ctx, req)
+	after, err := w.decide(ctx, req, facts, &res)
 	if err != nil {
-		var fe *FactNotLoggedError
-		switch code := engine.CodeOf(err); {
-		case errors.As(err, &fe):
-			return skip("fact_not_logged", fe.Error())
-		case code == engine.CodeUnknownDecision:
-			return skip("decision_not_in_candidate", err.Error())
-		case ctx.Err() != nil:
+		res.errLabel = before.Outcome + " -> " + res.errLabel
+		return res
+	}
+	if after != nil {
+		w.compare(&res, &before, after)
+	}
+	return res
+}
+
+// sameCodes reports whether two lists hold the same reason codes (as sets, as Diff compares them).
+func sameCodes(logged []string, after []engine.Reason) bool {
+	for _, c := range logged {
+		found := false
+		for _, r := range after {
+			if r.Code == c {
+				found = true
+				break
+			}
+		}
+		if !found {
 			return false
-		default:
-			rep.Replayed++
-			rep.Changed++
-			rep.ByOutcome[before.Outcome+" -> error:"+string(code)]++
-			flip.Error = err.Error()
-			w.example(flip)
-			return true
 		}
 	}
+	for _, r := range after {
+		if !slices.Contains(logged, r.Code) {
+			return false
+		}
+	}
+	return true
+}
+
+// fold counts one logged decision's result into the worker's report; it returns whether it changed.
+func (w *worker) fold(res result, flip Flip) bool {
+	rep := w.rep
+	if res.nondet { // only set once the record was read cleanly, as a plain replay counts it
+		rep.NonDeterministic++
+	}
+	switch {
+	case res.skipped != "":
+		rep.Skipped++
+		rep.SkippedBy[res.skipped]++
+		flip.Skipped = res.skipped + ": " + res.detail
+		w.example(flip)
+		return false
+	case res.cancelled:
+		return false
+	case res.errLabel != "":
+		rep.Replayed++
+		rep.Changed++
+		rep.ByOutcome[res.errLabel]++
+		flip.Error = res.err
+		w.example(flip)
+		return true
+	}
 	rep.Replayed++
-	change, ok := Diff(&before, after)
-	if !ok {
+	if res.change == nil {
 		rep.Unchanged++
 		return false
 	}
 	rep.Changed++
+	change := res.change
 	if change.Outcome[0] != "" {
 		rep.ByOutcome[change.Outcome[0]+" -> "+change.Outcome[1]]++
 	}
@@ -289,22 +578,21 @@ func (w *worker) replay(ctx context.Context, j job) bool {
 	for _, c := range change.ReasonsRemoved {
 		rep.ReasonsRemoved[c]++
 	}
-	for k, v := range change.Outputs {
-		s := rep.Outputs[k]
+	for _, d := range res.deltas {
+		s := rep.Outputs[d.name]
 		if s == nil {
 			s = &OutputSummary{}
-			rep.Outputs[k] = s
+			rep.Outputs[d.name] = s
 		}
 		s.Changed++
-		if v.Delta == "" {
+		if !d.numeric {
 			s.NonNumeric++
 			continue
 		}
-		d, _ := decimal.NewFromString(v.Delta)
-		s.total = s.total.Add(d)
+		s.total = s.total.Add(d.delta)
 		s.numeric++
 	}
-	flip.Change = &change
+	flip.Change = change
 	w.example(flip)
 	return true
 }
@@ -321,6 +609,7 @@ func merge(parts []*Report, examples int) *Report {
 	for _, p := range parts {
 		out.Replayed += p.Replayed
 		out.Unchanged += p.Unchanged
+		out.Evaluated += p.Evaluated
 		out.Changed += p.Changed
 		out.Skipped += p.Skipped
 		out.NonDeterministic += p.NonDeterministic
@@ -369,6 +658,9 @@ func (r *Report) Summary() string {
 	}
 	fmt.Fprintf(&b, "candidate %s%s: %d decisions read, %d replayed, %d changed, %d unchanged, %d skipped (%s, %.0f/s)\n",
 		r.Candidate, shift, r.Read, r.Replayed, r.Changed, r.Unchanged, r.Skipped, r.Elapsed, r.PerSecond)
+	if r.Evaluated < r.Replayed {
+		fmt.Fprintf(&b, "%d evaluations: the other replayed decisions repeat one of them exactly (decision, as_of, input, facts, logged result)\n", r.Evaluated)
+	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(&b, "WARNING: %s\n", w)
 	}

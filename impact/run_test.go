@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -164,5 +165,60 @@ func TestParseShiftAndMoney(t *testing.T) {
 		if got := impact.Money(in); got != want {
 			t.Errorf("Money(%s) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// TestDedupReportsAsPlain: on a log where decisions repeat, evaluating each distinct one once and
+// counting it every time gives the same report as evaluating every logged decision.
+func TestDedupReportsAsPlain(t *testing.T) {
+	base := logged(t, "2025-06-01T00:00:00+08:00", "1000", "2000.50", "150")
+	earlier := logged(t, "2025-03-01T00:00:00+08:00", "1000")[0]
+	clock := base[1]
+	clock.Envelope = []byte(strings.Replace(string(clock.Envelope), `"as_of_source":"request"`, `"as_of_source":"server_clock"`, 1))
+	if string(clock.Envelope) == string(base[1].Envelope) {
+		t.Fatal("the logged envelope names no as_of_source")
+	}
+	broken := base[0]
+	broken.Envelope = []byte("{")
+	noFacts := base[0]
+	noFacts.Facts = []byte(`{"other": null}`)
+	var recs []decisionlog.Record
+	for i := 0; i < 90; i++ {
+		r := base[i%len(base)]
+		if i%10 == 9 {
+			r = []decisionlog.Record{broken, noFacts, earlier, clock}[i/10%4]
+		}
+		r.ID = fmt.Sprintf("d%03d", i)
+		recs = append(recs, r)
+	}
+	cand := with2026(t)
+	for _, shift := range []string{"", "+1y", "-1y"} {
+		t.Run("shift "+shift, func(t *testing.T) {
+			sh, err := impact.ParseShift(shift)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run := func(noDedup bool) (*impact.Report, string) {
+				rep, err := impact.Run(context.Background(), cand, impact.Records(recs), impact.Options{Shift: sh, Examples: 40, NoDedup: noDedup})
+				if err != nil {
+					t.Fatal(err)
+				}
+				cp := *rep
+				cp.Elapsed, cp.PerSecond, cp.Evaluated = "", 0, 0
+				raw, _ := json.MarshalIndent(cp, "", " ")
+				return rep, string(raw)
+			}
+			plain, plainJSON := run(true)
+			dedup, dedupJSON := run(false)
+			if plainJSON != dedupJSON {
+				t.Fatalf("reports differ:\nplain %s\ndedup %s", plainJSON, dedupJSON)
+			}
+			if plain.Read != 90 || plain.Skipped == 0 || plain.NonDeterministic == 0 || shift != "" && plain.Changed == 0 {
+				t.Fatalf("the log should read 90, skip some, replay some from the clock and change some when shifted: %s", plain.Summary())
+			}
+			if plain.Evaluated < plain.Replayed || dedup.Evaluated > 6 {
+				t.Fatalf("evaluated %d plain (replayed %d), %d deduplicated (5 distinct decisions)", plain.Evaluated, plain.Replayed, dedup.Evaluated)
+			}
+		})
 	}
 }

@@ -31,6 +31,7 @@ func cmdImpact(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	workers := fs.Int("workers", 0, "replays in parallel (default: every core)")
 	examples := fs.Int("examples", 20, "changed or skipped decisions to list in full")
 	progress := fs.Bool("progress", false, "report progress on stderr every second")
+	noDedup := fs.Bool("no-dedup", false, "evaluate every logged decision, even one identical to a decision already evaluated (the report is the same)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -71,7 +72,7 @@ func cmdImpact(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	opts := impact.Options{Shift: sh, Workers: *workers, Examples: *examples, Expected: expected}
+	opts := impact.Options{Shift: sh, Workers: *workers, Examples: *examples, Expected: expected, NoDedup: *noDedup}
 	if *progress {
 		opts.Progress = func(p impact.Progress) {
 			fmt.Fprintf(stderr, "impact: %d of %d replayed, %d changed\n", p.Done, p.Expected, p.Changed)
