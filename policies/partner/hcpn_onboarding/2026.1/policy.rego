@@ -46,6 +46,18 @@ reasons contains {"code": "ORGANISATION_CODE_FORMAT", "rule": "HCPN-05", "messag
 	not regex.match(cfg.organisation_code_pattern, org_code)
 }
 
+# HCPN-01: one legal entity may onboard several accounts; a new one gets fast onboarding.
+reasons contains {"code": "FAST_ONBOARDING", "rule": "HCPN-01", "effect": "note", "message": "The company is already a partner: this account may onboard as one more account of the entity, with fast onboarding."} if {
+	onboard
+	object.get(req, "entity_already_partner", false)
+}
+
+# HCPN-04: without a passed automatic verification the onboarding goes to manual review.
+reasons contains {"code": "MANUAL_REVIEW", "rule": "HCPN-04", "effect": "refer", "message": "The automatic verification did not pass: the onboarding goes to manual review, answered by in-site message, e-mail or SMS."} if {
+	onboard
+	object.get(req, "auto_verification_passed", true) == false
+}
+
 window_hours := cfg.quick_registration_window_hours
 
 reasons contains {"code": "SETTING_NOT_CONFIGURED", "rule": "SP-14", "effect": "refer", "message": "partner.certification quick_registration_window_hours is not configured."} if {

@@ -27,7 +27,7 @@ joining(kind) if {
 }
 
 reasons contains {"code": "PLAN_REQUIRED", "rule": "SP-01", "message": sprintf("Say which plan to %s.", [action])} if {
-	action in {"join", "level_upgrade"}
+	action in {"join", "exit_plan", "level_upgrade"}
 	plan == null
 }
 
@@ -92,6 +92,18 @@ reasons contains {"code": "GD_REQUIRED", "rule": "CR-02", "message": "Name the g
 reasons contains {"code": "SP_CANNOT_BECOME_CR", "rule": "SP-15", "message": "A solution-provider account cannot become a cloud reseller: exit the SP plan (or let it lapse), create a new account and accept a GD invitation."} if {
 	joining("cloud_reseller")
 	member("solution_provider")
+}
+
+# SP-10: a delisted SP still resells, through an empty partner account or a new account its GD invites.
+reasons contains {"code": "DELISTED_SP_RESELLS_FROM_ANOTHER_ACCOUNT", "rule": "SP-10", "effect": "note", "message": "A delisted solution provider may still do cloud-reseller business through an empty partner account or a new account invited and associated by a general distributor."} if {
+	joining("cloud_reseller")
+	"delisted" in statuses("solution_provider")
+}
+
+# CR-04: the source gives no CR -> GD upgrade rule; the eco manager decides.
+reasons contains {"code": "CR_TO_GD_THROUGH_ECO_MANAGER", "rule": "CR-04", "effect": "note", "message": "There is no rule for a cloud reseller becoming a general distributor: consult the eco manager."} if {
+	joining("general_distributor")
+	member("cloud_reseller")
 }
 
 reasons contains {"code": "SP_AND_CR_ON_DIFFERENT_ACCOUNTS", "rule": "CR-03", "effect": "note", "message": "The entity holds the solution-provider plan on another account; SP and CR may be held at the same time on different accounts."} if {
@@ -222,6 +234,31 @@ reasons contains {"code": "PATH_ROLE_CERT_REQUIRED", "rule": "PCE-05", "message"
 reasons contains {"code": "NO_JOINT_OFFERING", "rule": "PCE-05", "message": "Huawei-shared opportunities need an offering built jointly on Huawei Cloud."} if {
 	action == "accept_ho"
 	not profile.has_joint_offering
+}
+
+# SP-11, GD-06, CR-06: leaving the SP, GD or CR plan is an offline request, not self-service.
+exit_routes := {
+	"solution_provider": ["SP-11", "the eco manager"],
+	"general_distributor": ["GD-06", "the eco manager"],
+	"cloud_reseller": ["CR-06", "the local eco manager or channel manager"],
+}
+
+reasons contains {"code": "EXIT_THROUGH_OFFLINE_REQUEST", "rule": route[0], "message": sprintf("The %s plan is left by an offline request through %s, not in the Partner Center.", [plan, route[1]])} if {
+	action == "exit_plan"
+	route := exit_routes[plan]
+	member(plan)
+}
+
+reasons contains {"code": "NOT_IN_PLAN", "rule": route[0], "message": sprintf("The account is not in the %s plan.", [plan])} if {
+	action == "exit_plan"
+	route := exit_routes[plan]
+	not member(plan)
+}
+
+reasons contains {"code": "NO_EXIT_RULE", "rule": "SP-11", "effect": "refer", "message": sprintf("The source gives no exit route for the %s plan.", [plan])} if {
+	action == "exit_plan"
+	plan != null
+	not exit_routes[plan]
 }
 
 # SP-04: an SP account has no Huawei Cloud customer identity. SP-13: its company information is changed

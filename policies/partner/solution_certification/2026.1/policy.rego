@@ -123,6 +123,19 @@ notes contains {"code": "DIRECT_TO_DIFFERENTIATION", "rule": "SW-03", "effect": 
 
 stage_after := {"cloud_software": "role_certified", "advanced_cloud_software": "differentiated"}[kind] if passed else := null
 
+# SW-11: the certificate is downloaded once the certification has passed.
+failures contains {"code": "NOT_CERTIFIED", "rule": "SW-11", "message": sprintf("Solution %s is not certified (%s): its certificate is available once the certification passes.", [req.solution_id, solution.cert_status])} if {
+	req.action == "download_certificate"
+	solution != null
+	solution.uscc == profile.uscc
+	solution.cert_status != "certified"
+}
+
+failures contains {"code": "SOLUTION_NOT_FOUND", "rule": "SW-11", "message": sprintf("Solution %s does not exist.", [req.solution_id])} if {
+	req.action == "download_certificate"
+	solution == null
+}
+
 reasons := failures | notes
 
 passed_out := true if passed else := false
