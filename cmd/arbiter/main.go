@@ -1,7 +1,7 @@
 // Command arbiter serves and tests arbiter's decisions.
 //
 //	arbiter serve                    serve the API (DATABASE_URL unset: in-memory facts from fixtures/)
-//	arbiter eval <decision> --input FILE [--as-of T] [--version V]
+//	arbiter eval <decision> --input FILE [--as-of T] [--version V] [--explain] [--json]
 //	arbiter test [PATH...]           run tests.yaml cases; non-zero exit on any failure (--coverage, --json, --junit FILE)
 //	arbiter fmt [-w] [PATH...]       list or rewrite Rego files OPA's formatter would change
 //	arbiter check                    load and compile policies and rule tables only
