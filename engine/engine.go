@@ -223,8 +223,8 @@ func (e *Engine) evaluate(ctx context.Context, l loader, set *PolicySet, pv *pol
 	doc := lang.Doc{Request: req.Input, Facts: loaded, Rules: tables, RulesKey: e.rulesKey(d.Tables), Now: req.AsOf}
 	var r *lang.Result
 	var conds []lang.Condition
-	if ex, ok := pv.program.(lang.Explainer); ok && req.Trace {
-		r, conds, err = ex.Explain(evalCtx, doc)
+	if req.Trace {
+		r, conds, err = explain(evalCtx, pv.program, doc)
 	} else {
 		r, err = pv.program.Eval(evalCtx, doc)
 	}
@@ -248,6 +248,15 @@ func (e *Engine) evaluate(ctx context.Context, l loader, set *PolicySet, pv *pol
 		d.Commit = &CommitInfo{Entries: r.Ledger}
 	}
 	return loaded, nil
+}
+
+// explain evaluates with the program's trace when its language gives one (lang.Explainer).
+func explain(ctx context.Context, p lang.Program, doc lang.Doc) (*lang.Result, []lang.Condition, error) {
+	if ex, ok := p.(lang.Explainer); ok {
+		return ex.Explain(ctx, doc)
+	}
+	r, err := p.Eval(ctx, doc)
+	return r, nil, err
 }
 
 // rulesKey identifies the rule-table versions a decision read; overridden tables are not cached.
