@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"sort"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -17,7 +16,8 @@ import (
 
 // Explain evaluates like Eval with OPA's tracer attached, rule indexing and early exit off so that
 // every rule body is tried, and reports for each rule of the version's own files whether its body
-// held, did not hold (with the expressions that failed) or was never evaluated.
+// held, did not hold (with the expressions that failed) or was never evaluated. The version's own
+// files come first, then the shared modules it names, each in source order.
 func (p *program) Explain(ctx context.Context, doc lang.Doc) (*lang.Result, []lang.Condition, error) {
 	input, err := p.input(doc)
 	if err != nil {
@@ -52,7 +52,7 @@ type ruleTrace struct {
 	seenFail      map[string]bool
 }
 
-// conditions folds the trace into one condition per rule of the version's own files.
+// conditions folds the trace into one condition per rule of the version's files and modules.
 func (p *program) conditions(events []*topdown.Event) ([]lang.Condition, error) {
 	byLoc := map[string]*ruleTrace{} // file:row of a rule
 	queries := map[uint64]*ruleTrace{}
@@ -95,7 +95,7 @@ func (p *program) conditions(events []*topdown.Event) ([]lang.Condition, error) 
 		}
 	}
 	var out []lang.Condition
-	for _, file := range p.own {
+	for _, file := range p.files {
 		raw, err := fs.ReadFile(p.fsys, file)
 		if err != nil {
 			return nil, fmt.Errorf("rego: explain: %w", err)
@@ -110,12 +110,6 @@ func (p *program) conditions(events []*topdown.Event) ([]lang.Condition, error) 
 			}
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].File != out[j].File {
-			return out[i].File < out[j].File
-		}
-		return out[i].Line < out[j].Line
-	})
 	return out, nil
 }
 

@@ -25,16 +25,16 @@ type program struct {
 	// rules caches the rule tables as Rego values by RulesKey: tables are the same for every
 	// decision in a window, and converting them on each request dominated evaluation.
 	rules sync.Map
-	// fsys and own name the version's own files, parsed again only to explain a decision.
-	fsys fs.FS
-	own  []string
+	// fsys and files name the version's files and shared modules, parsed again only to explain a decision.
+	fsys  fs.FS
+	files []string
 }
 
 // Compile prepares the policy at src.Dir; every problem is reported with file, line and column.
 func (Compiler) Compile(ctx context.Context, src lang.Source) (lang.Program, []lang.Problem) {
 	var ps lang.Problems
-	own, _ := fs.Glob(src.FS, path.Join(src.Dir, "*.rego"))
-	files := append(own[:len(own):len(own)], src.Modules...)
+	files, _ := fs.Glob(src.FS, path.Join(src.Dir, "*.rego"))
+	files = append(files, src.Modules...)
 	if len(files) == 0 {
 		ps.Add(lang.ProblemRead, src.Dir, 0, "a rego policy needs at least one .rego file")
 		return nil, ps.List
@@ -58,7 +58,7 @@ func (Compiler) Compile(ctx context.Context, src lang.Source) (lang.Program, []l
 		addProblems(src.Dir, err, &ps)
 		return nil, ps.List
 	}
-	return &program{query: pq, fsys: src.FS, own: own}, nil
+	return &program{query: pq, fsys: src.FS, files: files}, nil
 }
 
 func addProblems(dir string, err error, ps *lang.Problems) {
