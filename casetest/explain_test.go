@@ -35,7 +35,8 @@ func TestExplainedCasesAgree(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.Name, err)
 		}
-		e := engine.New(set, mem, engine.WithTables(tc.Tables), engine.WithClock(func() time.Time { return tc.AsOf }))
+		e := engine.New(set, mem, engine.WithTables(tc.Tables), engine.WithClock(func() time.Time { return tc.AsOf }),
+			engine.WithTimeout(time.Minute)) // tracing is several times slower than a decision
 		req := tc.Request()
 		req.Trace, req.Explain = true, true
 		d, err := e.Decide(ctx, req)

@@ -220,6 +220,9 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("configuration: %w", err)
 	}
 	cfg.PolicyDir = *dir
+	if *explain && cfg.EvalTimeout < explainTimeout {
+		cfg.EvalTimeout = explainTimeout // tracing is several times slower than a decision
+	}
 	svc, err := server.Build(ctx, cfg, logger(io.Discard))
 	if err != nil {
 		return err

@@ -12,6 +12,9 @@ import (
 	"arbiter/engine/lang"
 )
 
+// explainTimeout is the least deadline of a traced evaluation (eval --explain).
+const explainTimeout = time.Minute
+
 // explainText renders a decision traced by eval --explain: the answer, then each condition of the
 // policy with what it came to, then the rule-table versions read.
 func explainText(d *engine.Decision) string {
