@@ -389,9 +389,10 @@ func testsSchema(tables map[string]any, cat *catalogInfo) obj {
 	for _, name := range sortedKeys(cat.tables) {
 		given[name] = obj{"type": []string{"array", "null"}, "items": obj{"$ref": "#/$defs/rows/" + pointerEscape(name)}}
 	}
-	overrides := obj{}
+	overrides, refs := obj{}, obj{}
 	for _, id := range sortedKeys(tables) {
 		overrides[id] = relocate(tables[id], "/$defs/tables/"+pointerEscape(id))
+		refs[id] = obj{"$ref": "#/$defs/tables/" + pointerEscape(id)}
 	}
 	stringList := obj{"type": "array", "items": obj{"type": "string"}}
 	return obj{
@@ -411,7 +412,7 @@ func testsSchema(tables map[string]any, cat *catalogInfo) obj {
 					"input": obj{"description": "The request's input; it must satisfy the manifest's input_schema."},
 					"given": obj{"type": []string{"object", "null"}, "additionalProperties": false, "properties": given,
 						"description": "Rows by fact table for this case only (no fixtures/ rows are loaded)."},
-					"tables": obj{"type": "object", "additionalProperties": false, "properties": overrides,
+					"tables": obj{"type": "object", "additionalProperties": false, "properties": refs,
 						"description": "Replace a rule table's data for this case, by table id; it must satisfy the table's schema."},
 					"dry_run": obj{"type": "boolean", "description": "Commit decisions: decide without recording."},
 					"explain": obj{"type": "boolean"},
