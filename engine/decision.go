@@ -59,6 +59,9 @@ type CommitInfo struct {
 type Explanation struct {
 	Facts map[string]any `json:"facts"`
 	Rules map[string]any `json:"rules"`
+	// Conditions are the policy's rule bodies, rule conditions and named values and what each came
+	// to, in source order; only when the request asked for a trace (arbiter eval --explain).
+	Conditions []lang.Condition `json:"conditions,omitempty"`
 }
 
 // AsOf sources.

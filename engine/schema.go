@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -110,6 +111,10 @@ var schemaFormats = []*jsonschema.Format{
 		return checkTimeRange(t)
 	}},
 }
+
+// SchemaFormats are the formats the engine checks besides JSON Schema's own (decimal, money, and
+// date and date-time within the engine's time range), for tools that validate as the engine does.
+func SchemaFormats() []*jsonschema.Format { return slices.Clone(schemaFormats) }
 
 // compileSchema compiles a JSON Schema document (already decoded to JSON values).
 func compileSchema(name string, doc any) (*jsonschema.Schema, error) {

@@ -179,7 +179,8 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	input := fs.String("input", "", "JSON file with the request body, as POST /v1/decisions/{decision} takes it ({input, as_of, ...}); - for stdin")
 	asOf := fs.String("as-of", "", "RFC 3339 instant to decide at (default: the request body's as_of, else now)")
 	version := fs.String("version", "", "pin a policy version")
-	explain := fs.Bool("explain", false, "include the facts and rule tables the policy saw")
+	explain := fs.Bool("explain", false, "show which conditions of the policy held (rule bodies, CEL rules, variables and outputs), with the facts and rule tables it saw; text unless --json")
+	asJSON := fs.Bool("json", false, "print the decision envelope as JSON (the default without --explain); with --explain it carries explain.conditions")
 	commit := fs.Bool("commit", false, "record a commit decision's consumption (default: a dry run that writes nothing)")
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		return usageError{"usage: arbiter eval <decision> --input FILE [--as-of T]"}
@@ -199,7 +200,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if p != nil {
 		return usageError{fmt.Sprintf("%s: %s", *input, p)}
 	}
-	req.Decision, req.Explain = decision, req.Explain || *explain
+	req.Decision, req.Explain, req.Trace = decision, req.Explain || *explain, *explain
 	req.Caller = "cli:eval" // the command line is trusted: whoever runs it holds the database credentials
 	if !*commit {
 		req.DryRun = true
@@ -219,6 +220,9 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("configuration: %w", err)
 	}
 	cfg.PolicyDir = *dir
+	if *explain && cfg.EvalTimeout < explainTimeout {
+		cfg.EvalTimeout = explainTimeout // tracing is several times slower than a decision
+	}
 	svc, err := server.Build(ctx, cfg, logger(io.Discard))
 	if err != nil {
 		return err
@@ -237,6 +241,10 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			_ = enc.Encode(out)
 			return errReported
 		}
+		return err
+	}
+	if *explain && !*asJSON {
+		_, err := io.WriteString(stdout, explainText(d))
 		return err
 	}
 	return enc.Encode(d)

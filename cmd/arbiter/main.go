@@ -1,9 +1,10 @@
 // Command arbiter serves and tests arbiter's decisions.
 //
 //	arbiter serve                    serve the API (DATABASE_URL unset: in-memory facts from fixtures/)
-//	arbiter eval <decision> --input FILE [--as-of T] [--version V]
+//	arbiter eval <decision> --input FILE [--as-of T] [--version V] [--explain] [--json]
 //	arbiter test [PATH...]           run tests.yaml cases; non-zero exit on any failure (--coverage, --json, --junit FILE)
 //	arbiter fmt [-w] [PATH...]       list or rewrite Rego files OPA's formatter would change
+//	arbiter schemas [--out DIR]      write the published JSON Schemas (schemas/, .vscode/settings.json)
 //	arbiter check                    load and compile policies and rule tables only
 //	arbiter migrate                  create or update the engine and fact tables (facts/) in DATABASE_URL
 //	arbiter seed                     load fixtures/ into DATABASE_URL
@@ -43,6 +44,7 @@ commands:
   seed      load fixtures/ into DATABASE_URL (replacing those tables' rows)
   impact    replay logged decisions against a candidate policy set and list what flips
   fmt       list (or with -w rewrite) Rego files that OPA's formatter would change
+  schemas   write the JSON Schemas editors validate manifests, tests.yaml, rule tables and facts with
   publish   publish a folder as the new revision served by every replica (DIR -m MSG; --revision R rolls back)
   rollback  publish an earlier revision again (rollback R)
   export    write a published revision out to a folder (--revision R DIR)
@@ -72,7 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"serve": cmdServe, "eval": cmdEval, "test": cmdTest, "check": cmdCheck,
 		"migrate": cmdMigrate, "seed": cmdSeed, "impact": cmdImpact, "fmt": cmdFmt, "keys": cmdKeys,
 		"publish": cmdPublish, "rollback": cmdRollback, "export": cmdExport, "revisions": cmdRevisions,
-		"new-version": cmdNewVersion, "log": cmdLog, "version": cmdVersion, "--version": cmdVersion, "-version": cmdVersion,
+		"new-version": cmdNewVersion, "log": cmdLog, "schemas": cmdSchemas, "version": cmdVersion, "--version": cmdVersion, "-version": cmdVersion,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

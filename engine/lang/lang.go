@@ -185,3 +185,46 @@ func (ps *Problems) AddAt(code, file string, line, col int, format string, args 
 
 // Len is the number of problems recorded.
 func (ps *Problems) Len() int { return len(ps.List) }
+
+// Condition statuses an explanation reports.
+const (
+	ConditionHeld    = "held"          // a rule body or rule condition held
+	ConditionNotHeld = "not_held"      // it was evaluated and did not hold
+	ConditionSkipped = "not_evaluated" // evaluation never reached it (an unused helper, an output of a denial)
+	ConditionValue   = "value"         // a named value (a CEL variable, output or outcome) and what it was
+)
+
+// Condition kinds.
+const (
+	ConditionKindRule     = "rule"     // a Rego rule body, or a CEL rule's condition
+	ConditionKindVariable = "variable" // a CEL variable
+	ConditionKindOutput   = "output"   // a CEL output
+	ConditionKindOutcome  = "outcome"  // a CEL outcome expression
+)
+
+// Condition is one named part of a policy and what it came to in one evaluation: whether a rule
+// body (Rego) or rule condition (CEL) held, or the value of a CEL variable or output. Explanations
+// list them in source order.
+type Condition struct {
+	Kind   string `json:"kind"`
+	Status string `json:"status"`
+	// Name is the Rego rule's name (reasons, blocking_plans, decision) or the CEL variable, rule id,
+	// output or "outcome".
+	Name string `json:"name"`
+	// Rule and Code are the catalog rule id and reason code the part gives when it holds, if it names them.
+	Rule  string `json:"rule,omitempty"`
+	Code  string `json:"code,omitempty"`
+	Value any    `json:"value,omitempty"`
+	File  string `json:"file"`
+	Line  int    `json:"line"`
+	// Source is the first line of the rule or the expression.
+	Source string `json:"source"`
+	// Failed lists, for a Rego body that did not hold, the expressions that failed ("line: text").
+	Failed []string `json:"failed,omitempty"`
+}
+
+// Explainer is implemented by programs that can report which of their conditions held. Explain
+// evaluates like Eval, more slowly (it traces), and returns the same result.
+type Explainer interface {
+	Explain(ctx context.Context, doc Doc) (*Result, []Condition, error)
+}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -67,8 +68,10 @@ type celOutput struct {
 
 // celPart is one expression of a policy, checked on its own so its problems point at its line.
 type celPart struct {
-	ast *celgo.Ast
-	prg celgo.Program
+	ast  *celgo.Ast
+	prg  celgo.Program
+	line int    // where the expression starts in policy.cel.yaml, for explanations
+	src  string // the expression's text
 }
 
 type celVariable struct {
@@ -93,6 +96,7 @@ type celOutputProgram struct {
 // then inlined into one program that computes the whole decision in a single run. The parts stay
 // compiled so that a failed run can be repeated expression by expression to name what failed.
 type celProgram struct {
+	file    string // policy.cel.yaml, for explanations
 	vars    []celVariable
 	rules   []celRuleProgram
 	outputs []celOutputProgram
@@ -155,7 +159,7 @@ func compile(src lang.Source, extra []celgo.EnvOption, ps *lang.Problems) *celPr
 		return nil
 	}
 	before := ps.Len()
-	p := &celProgram{}
+	p := &celProgram{file: file}
 	compile := func(n *yaml.Node, what string, want *celgo.Type) celPart {
 		if n.Kind == 0 || strings.TrimSpace(n.Value) == "" {
 			ps.Add(lang.ProblemInvalid, file, n.Line, "%s: expression is required", what)
@@ -184,7 +188,7 @@ func compile(src lang.Source, extra []celgo.EnvOption, ps *lang.Problems) *celPr
 			ps.Add(lang.ProblemCompile, file, n.Line, "%s: %v", what, err)
 			return celPart{}
 		}
-		return celPart{ast: ast, prg: prg}
+		return celPart{ast: ast, prg: prg, line: n.Line, src: n.Value}
 	}
 	seen := map[string]bool{}
 	for i, v := range pf.Variables {
@@ -355,7 +359,46 @@ func (p *celProgram) Eval(ctx context.Context, doc lang.Doc) (*lang.Result, erro
 			return nil, fmt.Errorf("cel: %w", context.Cause(ctx))
 		}
 	}
-	return p.evalParts(ctx, act)
+	return p.evalParts(ctx, act, nil)
+}
+
+// Explain computes the decision expression by expression, as Eval does when the fused program
+// fails, and reports each variable's and output's value and whether each rule's condition held.
+func (p *celProgram) Explain(ctx context.Context, doc lang.Doc) (*lang.Result, []lang.Condition, error) {
+	act := &celActivation{request: doc.Request, facts: doc.Facts, rules: doc.Rules, now: doc.Now}
+	var conds []lang.Condition
+	r, err := p.evalParts(ctx, act, func(c lang.Condition) {
+		c.File = p.file
+		conds = append(conds, c)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	// Outputs a denial left out were never evaluated; list them too, in source order.
+	for _, o := range p.outputs {
+		if _, ok := r.Outputs[o.name]; !ok {
+			conds = append(conds, lang.Condition{Kind: lang.ConditionKindOutput, Status: lang.ConditionSkipped, Name: o.name,
+				File: p.file, Line: o.line, Source: firstLine(o.src)})
+		}
+	}
+	sort.SliceStable(conds, func(i, j int) bool { return conds[i].Line < conds[j].Line })
+	return r, conds, nil
+}
+
+// explained is what a part came to, as a condition; the value is the one the policy saw.
+func explained(kind, name string, part celPart, val ref.Val) lang.Condition {
+	c := lang.Condition{Kind: kind, Status: lang.ConditionValue, Name: name, Line: part.line, Source: firstLine(part.src)}
+	if v, err := Native(val); err == nil {
+		c.Value = v
+	} else {
+		c.Value = fmt.Sprint(val)
+	}
+	return c
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(s)
 }
 
 // fusedResult reads the fused program's result; ok is false when it is not what fuse builds.
@@ -403,7 +446,8 @@ func (p *celProgram) fusedResult(out ref.Val) (*lang.Result, bool) {
 
 // evalParts computes the decision expression by expression, so an error names its variable, rule
 // or output.
-func (p *celProgram) evalParts(ctx context.Context, act *celActivation) (*lang.Result, error) {
+// rec, when set, receives each part's value (explanations).
+func (p *celProgram) evalParts(ctx context.Context, act *celActivation, rec func(lang.Condition)) (*lang.Result, error) {
 	if len(p.vars) > 0 {
 		act.vars = make(map[string]ref.Val, len(p.vars))
 	}
@@ -413,12 +457,23 @@ func (p *celProgram) evalParts(ctx context.Context, act *celActivation) (*lang.R
 			return nil, fmt.Errorf("cel: variable %s: %w", v.name, err)
 		}
 		act.vars["vars."+v.name] = out
+		if rec != nil {
+			rec(explained(lang.ConditionKindVariable, v.name, v.celPart, out))
+		}
 	}
 	r := &lang.Result{Outputs: map[string]any{}}
 	for _, rule := range p.rules {
 		out, _, err := rule.cond.prg.ContextEval(ctx, act)
 		if err != nil {
 			return nil, fmt.Errorf("cel: rule %s: %w", rule.id, err)
+		}
+		if rec != nil {
+			c := explained(lang.ConditionKindRule, rule.id, rule.cond, out)
+			c.Rule, c.Code, c.Status, c.Value = rule.id, rule.code, lang.ConditionNotHeld, nil
+			if out == types.True {
+				c.Status = lang.ConditionHeld
+			}
+			rec(c)
 		}
 		if out != types.True {
 			continue
@@ -437,6 +492,9 @@ func (p *celProgram) evalParts(ctx context.Context, act *celActivation) (*lang.R
 		out, _, err := p.outcome.prg.ContextEval(ctx, act)
 		if err != nil {
 			return nil, fmt.Errorf("cel: outcome: %w", err)
+		}
+		if rec != nil {
+			rec(explained(lang.ConditionKindOutcome, "outcome", p.outcome, out))
 		}
 		r.Outcome, _ = out.Value().(string)
 	}
@@ -461,6 +519,9 @@ func (p *celProgram) evalParts(ctx context.Context, act *celActivation) (*lang.R
 			return nil, fmt.Errorf("cel: output %s: %w", o.name, err)
 		}
 		r.Outputs[o.name] = v
+		if rec != nil {
+			rec(explained(lang.ConditionKindOutput, o.name, o.celPart, out))
+		}
 	}
 	return r, nil
 }

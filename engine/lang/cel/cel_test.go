@@ -51,7 +51,7 @@ func sameBothWays(t *testing.T, p *celProgram, req any) {
 	if !ok {
 		t.Fatalf("fused program gave %v", out)
 	}
-	parts, err := p.evalParts(context.Background(), &celActivation{request: req})
+	parts, err := p.evalParts(context.Background(), &celActivation{request: req}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,9 @@ type program struct {
 	// rules caches the rule tables as Rego values by RulesKey: tables are the same for every
 	// decision in a window, and converting them on each request dominated evaluation.
 	rules sync.Map
+	// fsys and files name the version's files and shared modules, parsed again only to explain a decision.
+	fsys  fs.FS
+	files []string
 }
 
 // Compile prepares the policy at src.Dir; every problem is reported with file, line and column.
@@ -55,7 +58,7 @@ func (Compiler) Compile(ctx context.Context, src lang.Source) (lang.Program, []l
 		addProblems(src.Dir, err, &ps)
 		return nil, ps.List
 	}
-	return &program{query: pq}, nil
+	return &program{query: pq, fsys: src.FS, files: files}, nil
 }
 
 func addProblems(dir string, err error, ps *lang.Problems) {
