@@ -42,6 +42,35 @@ reasons contains {"code": "NOT_PCE_MEMBER", "rule": "OPP-02", "message": "Only m
 	not pce_member
 }
 
+# OPP-03: a PO states the customer, need, pain point, budget and procurement plan, has the customer's
+# authorisation, and is a purchase expected within a year or early procurement planning.
+missing_content := [c | some c in cfg.po_required_content; not c in opp.content]
+
+reasons contains {"code": "PO_INCOMPLETE", "rule": "OPP-03", "message": sprintf("PO %s does not state %s clearly.", [opp.id, concat(", ", missing_content)])} if {
+	kind == "PO"
+	req.action in {"submit", "resubmit"}
+	count(missing_content) > 0
+}
+
+reasons contains {"code": "CUSTOMER_NOT_AUTHORISED", "rule": "OPP-03", "message": "The customer's authorisation is obtained before a PO is submitted."} if {
+	kind == "PO"
+	req.action in {"submit", "resubmit"}
+	not opp.customer_authorised
+}
+
+within_horizon if opp.early_planning
+
+within_horizon if {
+	opp.expected_purchase_on != null
+	opp.expected_purchase_on <= cal.add_months(today, cfg.opportunity_horizon_months)
+}
+
+reasons contains {"code": "NOT_AN_OPPORTUNITY", "rule": "OPP-03", "message": sprintf("A PO is a purchase expected within %d months or early procurement planning.", [cfg.opportunity_horizon_months])} if {
+	kind == "PO"
+	req.action in {"submit", "resubmit"}
+	not within_horizon
+}
+
 reasons contains {"code": "NOT_DRAFT", "rule": "OPP-04", "message": sprintf("PO %s is %s; only a draft is edited or submitted.", [opp.id, opp.status])} if {
 	kind == "PO"
 	req.action in {"edit", "submit"}
