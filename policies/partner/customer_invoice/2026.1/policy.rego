@@ -47,7 +47,11 @@ reasons contains {"code": "TITLE_TOO_LONG", "rule": "BILL-05", "message": sprint
 	title_bytes > cfg.invoice_title_max_bytes
 }
 
-postage := "none" if req.delivery == "electronic" else := "hc" if dec.gte(req.amount, cfg.postage_hc_pays_from) else := "customer_cash_on_delivery"
+postage := "none" if req.delivery == "electronic"
+
+else := "hc" if dec.gte(req.amount, cfg.postage_hc_pays_from)
+
+else := "customer_cash_on_delivery"
 
 decision := {
 	"reasons": reasons,

@@ -26,7 +26,9 @@ reasons contains {"code": "TITLE_TOO_LONG", "rule": "BILL-05", "message": sprint
 
 denied if some r in reasons
 
-ledger := [{"key": sprintf("invoice_profile:%s", [req.account_id]), "amount": "1"}] if not denied else := []
+ledger := [{"key": sprintf("invoice_profile:%s", [req.account_id]), "amount": "1"}] if not denied
+
+else := []
 
 decision := {
 	"reasons": reasons,

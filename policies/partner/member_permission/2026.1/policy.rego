@@ -60,7 +60,9 @@ cm_excluded if {
 }
 
 # ORG-03 with AMB-12: a lone customer manager acts on its own customers only.
-scope := "own" if member.roles == ["customer_manager"] else := "all"
+scope := "own" if member.roles == ["customer_manager"]
+
+else := "all"
 
 own_customer if {
 	some m in input.facts.manager
