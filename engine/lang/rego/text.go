@@ -26,6 +26,16 @@ func textOptions() []func(*oparego.Rego) {
 				}
 				return ast.IntNumberTerm(n), nil
 			}),
+		oparego.Function1(decl("text.gbk_valid", "whether GBK encodes every character of s (so that text.gbk_len has an answer)",
+			types.B, types.Named("s", types.S)),
+			func(_ oparego.BuiltinContext, s *ast.Term) (*ast.Term, error) {
+				str, ok := s.Value.(ast.String)
+				if !ok {
+					return nil, halt(fmt.Errorf("text.gbk_valid: operand 1: want a string, got %v", ast.ValueName(s.Value)))
+				}
+				_, err := gbkLen(string(str))
+				return ast.BooleanTerm(err == nil), nil
+			}),
 	}
 }
 

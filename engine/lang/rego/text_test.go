@@ -20,6 +20,9 @@ func TestGBKLen(t *testing.T) {
 		{name: "a Chinese character is two bytes", expr: `text.gbk_len("华为云计算技术有限公司")`, want: `22`},
 		{name: "mixed", expr: `text.gbk_len("ABC（中国）有限公司")`, want: `19`},
 		{name: "empty", expr: `text.gbk_len("")`, want: `0`},
+		{name: "valid", expr: `text.gbk_valid("示例 Ltd.")`, want: `true`},
+		{name: "an emoji is not GBK", expr: `text.gbk_valid("a😀")`, want: `false`},
+		{name: "a replacement character is not GBK", expr: `text.gbk_valid("\ufffd")`, want: `false`},
 		{name: "50 Chinese characters are 100 bytes", expr: `text.gbk_len("` + strings.Repeat("云", 50) + `")`, want: `100`},
 	}
 	for _, tc := range tests {

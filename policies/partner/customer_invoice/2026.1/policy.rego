@@ -41,9 +41,18 @@ reasons contains {"code": "BILL_SPLIT", "rule": "BILL-03", "message": sprintf("A
 	dec.lt(req.amount, total)
 }
 
-title_bytes := text.gbk_len(req.title)
+gbk_title if text.gbk_valid(req.title)
+
+title_bytes := text.gbk_len(req.title) if gbk_title
+
+else := null
+
+reasons contains {"code": "TITLE_NOT_GBK", "rule": "BILL-05", "message": "The invoice title has a character an invoice (GBK) cannot print."} if {
+	not gbk_title
+}
 
 reasons contains {"code": "TITLE_TOO_LONG", "rule": "BILL-05", "message": sprintf("The invoice title is %d bytes; at most %d (%d Chinese characters).", [title_bytes, cfg.invoice_title_max_bytes, cfg.invoice_title_max_bytes / 2])} if {
+	gbk_title
 	title_bytes > cfg.invoice_title_max_bytes
 }
 

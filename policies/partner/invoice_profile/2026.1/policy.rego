@@ -18,9 +18,18 @@ reasons contains {"code": "ONE_VALID_PROFILE", "rule": "BILL-05", "message": spr
 	dec.gte(valid_count, cfg.max_valid_profiles)
 }
 
-title_bytes := text.gbk_len(req.title)
+gbk_title if text.gbk_valid(req.title)
+
+title_bytes := text.gbk_len(req.title) if gbk_title
+
+else := null
+
+reasons contains {"code": "TITLE_NOT_GBK", "rule": "BILL-05", "message": "The invoice title has a character an invoice (GBK) cannot print."} if {
+	not gbk_title
+}
 
 reasons contains {"code": "TITLE_TOO_LONG", "rule": "BILL-05", "message": sprintf("The invoice title is %d bytes; at most %d.", [title_bytes, cfg.invoice_title_max_bytes])} if {
+	gbk_title
 	title_bytes > cfg.invoice_title_max_bytes
 }
 
