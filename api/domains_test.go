@@ -168,7 +168,7 @@ func partnerFactsAreReadFromPostgres(t *testing.T, srv *testserver.Server) {
 // under the same policy version.
 func TestPartnerExitSwitchByNewTableVersion(t *testing.T) {
 	dir := t.TempDir()
-	for _, sub := range []string{"facts", "policies/partner", "rules/partner"} {
+	for _, sub := range []string{"facts", "policies/partner", "rules/partner", "rules/calendar"} {
 		testserver.CopyTree(t, filepath.Join("..", filepath.FromSlash(sub)), filepath.Join(dir, filepath.FromSlash(sub)))
 	}
 	rows := store.Rows{

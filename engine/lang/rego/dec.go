@@ -27,9 +27,9 @@ var (
 	collection = types.NewAny(types.NewArray(nil, operand), types.NewSet(operand))
 )
 
-// Options returns the rego options that register the dec.*, cal.* and coll.* built-in functions.
+// Options returns the rego options that register the dec.*, cal.*, coll.* and text.* built-in functions.
 func Options() []func(*oparego.Rego) {
-	return append(append(decimalOptions(), calendarOptions()...), collectionOptions()...)
+	return append(append(append(decimalOptions(), calendarOptions()...), collectionOptions()...), textOptions()...)
 }
 
 // maxOf returns the largest value of a non-empty array or set of decimals.
