@@ -46,7 +46,8 @@ func authDo(t *testing.T, method, url, key, body string, header ...string) authR
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	// Two minutes because one of the requests is a reload, which runs every tests.yaml case first.
+	resp, err := (&http.Client{Timeout: 2 * time.Minute}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
