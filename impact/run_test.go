@@ -199,7 +199,7 @@ func TestDedupReportsAsPlain(t *testing.T) {
 				t.Fatal(err)
 			}
 			run := func(noDedup bool) (*impact.Report, string) {
-				rep, err := impact.Run(context.Background(), cand, impact.Records(recs), impact.Options{Shift: sh, Examples: 40, NoDedup: noDedup})
+				rep, err := impact.Run(context.Background(), cand, impact.Records(recs), impact.Options{Shift: sh, Examples: 40, Workers: 2, NoDedup: noDedup})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -216,8 +216,9 @@ func TestDedupReportsAsPlain(t *testing.T) {
 			if plain.Read != 90 || plain.Skipped == 0 || plain.NonDeterministic == 0 || shift != "" && plain.Changed == 0 {
 				t.Fatalf("the log should read 90, skip some, replay some from the clock and change some when shifted: %s", plain.Summary())
 			}
-			if plain.Evaluated < plain.Replayed || dedup.Evaluated > 6 {
-				t.Fatalf("evaluated %d plain (replayed %d), %d deduplicated (5 distinct decisions)", plain.Evaluated, plain.Replayed, dedup.Evaluated)
+			// 5 distinct decisions are evaluated; two workers may both evaluate one before either keeps its result.
+			if plain.Evaluated < plain.Replayed || dedup.Evaluated > 2*5 {
+				t.Fatalf("evaluated %d plain (replayed %d), %d deduplicated (5 distinct decisions, 2 workers)", plain.Evaluated, plain.Replayed, dedup.Evaluated)
 			}
 		})
 	}
