@@ -332,7 +332,9 @@ func StartProcessEnv(t testing.TB, env ...string) *Process {
 			<-p.exited
 		}
 	})
-	deadline := time.Now().Add(30 * time.Second)
+	// Readiness waits for the whole policy tree to compile, which a loaded machine stretches well past
+	// the few seconds it takes when idle.
+	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(p.URL + "/readyz")
 		if err == nil {
