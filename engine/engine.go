@@ -436,7 +436,7 @@ func checkKey(key, what string, t template) *Error {
 }
 
 func requestHash(decision string, input any) string {
-	raw, _ := json.Marshal(input) // maps encode with sorted keys: a stable form
+	raw, _ := value.Marshal(input) // maps encode with sorted keys: a stable form
 	sum := sha256.Sum256(append([]byte(decision+"\x00"), raw...))
 	return hex.EncodeToString(sum[:])
 }

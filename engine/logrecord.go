@@ -5,14 +5,15 @@ import (
 	"errors"
 	"fmt"
 
+	"arbiter/engine/value"
 	"arbiter/store"
 )
 
 // logRecord encodes a stored commit's decision-log record: its answer as the envelope, the input and
 // facts it was decided on, and who asked.
 func logRecord(d *Decision, answer json.RawMessage, input any, facts map[string]any, caller string) (*store.LogRecord, error) {
-	in, err1 := json.Marshal(input)
-	fs, err2 := json.Marshal(facts)
+	in, err1 := value.Marshal(input)
+	fs, err2 := value.Marshal(facts)
 	if err := errors.Join(err1, err2); err != nil {
 		return nil, fmt.Errorf("encode the log record of %s: %w", d.DecisionID, err)
 	}

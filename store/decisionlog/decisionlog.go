@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"arbiter/engine"
+	"arbiter/engine/value"
 	"arbiter/store"
 )
 
@@ -130,8 +131,8 @@ func (e *entry) encode() (Record, error) {
 		return e.rec, nil
 	}
 	envelope, err1 := json.Marshal(e.d)
-	in, err2 := json.Marshal(e.input)
-	fs, err3 := json.Marshal(e.facts)
+	in, err2 := value.Marshal(e.input)
+	fs, err3 := value.Marshal(e.facts)
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return Record{}, fmt.Errorf("decisionlog: encode decision %s: %w", e.d.DecisionID, err)
 	}

@@ -9,14 +9,14 @@ package arbiter.coupon.lib
 import data.arbiter.coupon.context as cx
 
 # The catalog's evaluation order: wallet and state, line scope, order level, threshold, amount.
-rule_order := [
-	"COUPON-01", "COUPON-02", "COUPON-03", "COUPON-04", "COUPON-08", "COUPON-09", "COUPON-16",
-	"COUPON-05", "COUPON-06", "COUPON-07", "COUPON-11", "COUPON-13", "COUPON-17", "COUPON-18",
-	"COUPON-12", "COUPON-14", "COUPON-15", "COUPON-19", "COUPON-10", "COUPON-20", "COUPON-21",
-	"COUPON-22", "COUPON-23", "COUPON-24", "COUPON-25",
-]
-
-rule_rank := {r: i | some i, r in rule_order}
+# Written as the rank of each rule, so that no decision builds it.
+rule_rank := {
+	"COUPON-01": 0, "COUPON-02": 1, "COUPON-03": 2, "COUPON-04": 3, "COUPON-08": 4, "COUPON-09": 5,
+	"COUPON-16": 6, "COUPON-05": 7, "COUPON-06": 8, "COUPON-07": 9, "COUPON-11": 10, "COUPON-13": 11,
+	"COUPON-17": 12, "COUPON-18": 13, "COUPON-12": 14, "COUPON-14": 15, "COUPON-15": 16, "COUPON-19": 17,
+	"COUPON-10": 18, "COUPON-20": 19, "COUPON-21": 20, "COUPON-22": 21, "COUPON-23": 22, "COUPON-24": 23,
+	"COUPON-25": 24,
+}
 
 discount_codes := {
 	"promotion": "EXCLUSIVE_WITH_PROMOTION",
@@ -288,10 +288,12 @@ threshold_findings(c, eligible, base) := {finding("COUPON-10", "NO_ELIGIBLE_LINE
 
 # coupon_usable holds when no coupon-level or payment-level rule blocks the coupon, whatever the lines:
 # it reads the same findings the reasons report, so the verdict and the explanation cannot disagree.
+# It is true or false, never undefined: the evaluator remembers a function's value for its arguments,
+# but not its failure, and the verdict reads it twice.
 coupon_usable(c) if {
 	payment_ok
 	count(coupon_findings(c)) == 0
-}
+} else := false
 
 payment_ok if count(payment_findings) == 0
 
@@ -516,10 +518,10 @@ coupon_status(id) := "used" if {
 	spent(coupon_by_id[id])
 } else := statuses[0] if {
 	# A coupon may match several statuses (unactivated and expired): the first in this order wins.
+	codes := {f.code | some f in findings(id).blocking}
 	statuses := [status |
 		some status in ["invalidated", "unactivated", "expired", "not_yet_effective", "invalid"]
-		some f in findings(id).blocking
-		f.code == status_codes[status]
+		status_codes[status] in codes
 	]
 	count(statuses) > 0
 } else := "available"
@@ -544,9 +546,13 @@ allocate(eligible, deduction, base) := [] if {
 	residual := dec.sub(deduction, dec.sum(shares))
 	top := dec.max_of([l.payable_amount | some l in eligible])
 	largest := [i | some i, l in eligible; dec.eq(l.payable_amount, top)][0]
+	final := array.concat(
+		array.concat(array.slice(shares, 0, largest), [dec.add(shares[largest], residual)]),
+		array.slice(shares, largest + 1, count(shares)),
+	)
 	allocations := [a |
 		some i, l in eligible
-		share := {true: dec.add(shares[i], residual), false: shares[i]}[i == largest]
+		share := final[i]
 		a := {
 			"line_id": l.id,
 			"payable_amount": dec.fixed(l.payable_amount, 2),

@@ -239,16 +239,18 @@ period_from := dates.month_first(dates.month_at(window[0]))
 
 period_to := dates.month_last(dates.month_at(window[1]))
 
+# Predicates read by several rules are true or false, never undefined: the evaluator remembers a
+# function's value for its arguments, but not its failure.
 formal(p) if {
 	p.formal_labour_contract
 	not p.dispatched
-}
+} else := false
 
 employed_on(p, d) if {
 	p.employment_valid_from != null
 	p.employment_valid_from <= d
 	valid_to_ok(p, d)
-}
+} else := false
 
 valid_to_ok(p, _) if p.employment_valid_to == null
 
@@ -404,11 +406,13 @@ findings contains line_finding(i, "refer", "FH-14", "FH_REGION_MANUAL_REVIEW", t
 	text := region_review_text(p)
 }
 
-region_review(p) if p.social_security_country != regions.domestic_country
-
-region_review(p) if regions.manual_review[p.social_security_city]
-
-region_review(p) if p.social_security_city == null
+region_review(p) if {
+	p.social_security_country != regions.domestic_country
+} else if {
+	regions.manual_review[p.social_security_city]
+} else if {
+	p.social_security_city == null
+} else := false
 
 region_review_text(p) := sprintf("social security is paid outside %s; the regional coefficient is set by the desk", [regions.domestic_country]) if {
 	p.social_security_country != regions.domestic_country
@@ -726,7 +730,12 @@ line_amount(l) := si_amount(l) if prog == "si_presales"
 
 line_amount(l) := lecturer_amount(l) if prog in lp_programmes
 
-line_kinds(i) := {f.kind | some f in findings; f.line == i}
+# The findings of each line, grouped once rather than searched for every line.
+findings_by_line := coll.group_by(findings, "line")
+
+line_findings(i) := object.get(findings_by_line, i, [])
+
+line_kinds(i) := {f.kind | some f in line_findings(i)}
 
 line_status(i) := "rejected" if partner_rejected else := "rejected" if {
 	"reject" in line_kinds(i)
@@ -743,7 +752,7 @@ line_results := [object.union(
 	{
 		"person_id": l.person_id,
 		"status": line_status(i),
-		"codes": sort([f.code | some f in findings; f.line == i]),
+		"codes": sort([f.code | some f in line_findings(i)]),
 		"coverage_from": dates.month_at(window[0]),
 		"coverage_to": dates.month_at(window[1]),
 		"amount": line_amount_out(i, l),

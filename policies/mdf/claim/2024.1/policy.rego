@@ -134,30 +134,37 @@ gated if count(gates) > 0
 
 # ---------------------------------------------------------------- steps 2-7: line findings
 
-disallowed_row(cat) := r if {
-	some r in exp.disallowed
-	cat in r.categories
-}
+# The disallowed rows by category, indexed once.
+disallowed_by_category := {cat: r | some r in exp.disallowed; some cat in r.categories}
 
-apparel(l) if l.category in exp.apparel_categories
+disallowed_row(cat) := disallowed_by_category[cat]
 
-gift_like(l) if l.category in exp.gift_categories
-
-gift_like(l) if l.category in exp.prize_categories
+# The line predicates below are true or false, never undefined: the evaluator remembers a function's
+# value for its arguments, but not its failure, so a predicate read by several rules is judged once per
+# line only when it is total.
+apparel(l) := l.category in exp.apparel_categories
 
 gift_like(l) if {
+	l.category in exp.gift_categories
+} else if {
+	l.category in exp.prize_categories
+} else if {
 	apparel(l)
 	exp.apparel_as_marketing_material
 	l.branded
-}
+} else := false
 
-prize(l) if l.category in exp.prize_categories
+prize(l) if {
+	l.category in exp.prize_categories
+} else if {
+	l.is_prize
+} else := false
 
-prize(l) if l.is_prize
-
-known_category(cat) if cat in exp.allowed
-
-known_category(cat) if disallowed_row(cat)
+known_category(cat) if {
+	cat in exp.allowed
+} else if {
+	disallowed_row(cat)
+} else := false
 
 line_label(l) := sprintf("Line %s (%s, %s)", [l.id, l.category, dec.fixed(l.amount, 2)])
 
@@ -248,13 +255,13 @@ gift_quantities_known(l) if {
 	l.gift_qty_purchased > 0
 	l.gift_qty_distributed >= 0
 	l.gift_qty_distributed <= l.gift_qty_purchased
-}
+} else := false
 
 undistributed(l) if {
 	gift_like(l)
 	gift_quantities_known(l)
 	l.gift_qty_distributed < l.gift_qty_purchased
-}
+} else := false
 
 findings contains {"line": l.id, "kind": "partial", "rule": "EXP-01d", "code": "GIFT_UNDISTRIBUTED",
 	"message": sprintf("%s: only %d of %d gifts were handed out; the %d left over are not settled.", [line_label(l), l.gift_qty_distributed, l.gift_qty_purchased, l.gift_qty_purchased - l.gift_qty_distributed])} if {
@@ -324,7 +331,9 @@ findings contains {"line": l.id, "kind": "reject", "rule": "CLM-13", "code": "CL
 }
 
 # Amount claimed against each invoice in this claim (several lines may share one invoice).
-invoice_claimed[id] := dec.sum([l.amount | some l in lines; l.invoice_id == id]) if {
+lines_by_invoice := coll.group_by(lines, "invoice_id")
+
+invoice_claimed[id] := dec.sum([l.amount | some l in object.get(lines_by_invoice, id, [])]) if {
 	some id, _ in invoices
 }
 
@@ -332,7 +341,7 @@ invoice_short(l) if {
 	not partner.is_overseas
 	inv := line_invoice(l)
 	dec.lt(inv.amount, invoice_claimed[inv.id])
-}
+} else := false
 
 findings contains {"line": l.id, "kind": "reject", "rule": "CLM-14", "code": "CLM_INVOICE_BELOW_CLAIM",
 	"message": sprintf("%s: invoice %v is for %s, less than the %s claimed against it.", [line_label(l), inv.number, dec.fixed(inv.amount, 2), dec.fixed(invoice_claimed[inv.id], 2)])} if {
@@ -390,7 +399,12 @@ findings contains {"line": l.id, "kind": "reject", "rule": "CLM-06", "code": "CL
 
 # ---------------------------------------------------------------- step 8: line amounts
 
-line_kinds(id) := {f.kind | some f in findings; f.line == id}
+# The findings of each line, grouped once rather than searched for every line.
+findings_by_line := coll.group_by(findings, "line")
+
+line_findings(id) := object.get(findings_by_line, id, [])
+
+line_kinds(id) := {f.kind | some f in line_findings(id)}
 
 line_status(l) := "rejected" if gated else := "rejected" if {
 	"reject" in line_kinds(l.id)
@@ -420,7 +434,7 @@ line_results := [{
 	some l in lines
 ]
 
-line_codes(l) := [g.code | some g in gates] if gated else := [f.code | some f in findings; f.line == l.id]
+line_codes(l) := [g.code | some g in gates] if gated else := [f.code | some f in line_findings(l.id)]
 
 # ---------------------------------------------------------------- step 9: claim level
 

@@ -137,8 +137,7 @@ quota_key := sprintf("refund_quota:%s:%d", [request.account_id, quota_year])
 # Table 6-1 (REFUND-T01..T20): the first row matching the product and the instance's billing mode.
 
 matching_rows := [r |
-	some r in matrix.rows
-	r.delivery_type == product.delivery_type
+	some r in coll.where_in(matrix.rows, "delivery_type", [product.delivery_type])
 	subscription.billing_mode in r.billing_modes
 	r.supervised == product.supervised
 ]
