@@ -26,6 +26,38 @@ func (s *server) draftTableRoutes(r chi.Router) {
 	r.Get("/drafts/{id}/tables/{table}", s.getDraftTable)
 	r.Put("/drafts/{id}/tables/{table}/versions/{version}", s.putDraftTableVersion)
 	r.Get("/drafts/{id}/diff", s.draftDiff)
+	r.Get("/drafts/{id}/files/*", s.getDraftFile)
+}
+
+// getDraftFile returns one file of the draft's tree as text, with whether the draft adds or changes it.
+func (s *server) getDraftFile(w http.ResponseWriter, r *http.Request) {
+	p := chi.URLParam(r, "*")
+	if err := revision.CheckPath(p); err != nil {
+		writeProblem(w, r, problem(http.StatusNotFound, codeNotFound, err.Error()))
+		return
+	}
+	d, err := s.cfg.Revisions.GetDraft(r.Context(), chi.URLParam(r, "id"))
+	if err != nil {
+		writeRevisionError(w, r, err)
+		return
+	}
+	tree, base, err := s.cfg.Revisions.DraftTree(r.Context(), d)
+	if err != nil {
+		writeRevisionError(w, r, err)
+		return
+	}
+	content, ok := tree[p]
+	if !ok {
+		writeProblem(w, r, problem(http.StatusNotFound, codeNotFound, p+" is not in the draft"))
+		return
+	}
+	status := "unchanged"
+	if old, ok := base[p]; !ok {
+		status = "added"
+	} else if !bytes.Equal(old, content) {
+		status = "changed"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"path": p, "content": string(content), "status": status})
 }
 
 func (s *server) listDrafts(w http.ResponseWriter, r *http.Request) {
@@ -56,6 +88,7 @@ func (s *server) newDraftVersion(w http.ResponseWriter, r *http.Request) {
 		Table     string `json:"table"`  // or a table id, <domain>.<table>
 		Version   string `json:"version"`
 		ValidFrom string `json:"valid_from"`
+		ValidTo   string `json:"valid_to"` // optional: the new version's window end (default open)
 	}
 	if !decodeBody(w, r, s.cfg.MaxBodyBytes, &body) {
 		return
@@ -78,6 +111,11 @@ func (s *server) newDraftVersion(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		bad = append(bad, engine.FieldError{Field: "valid_from", Message: "must be an RFC 3339 instant with an offset, such as 2026-01-01T00:00:00+08:00"})
 	}
+	if body.ValidTo != "" {
+		if to, err := time.Parse(time.RFC3339, body.ValidTo); err != nil || !to.After(from) {
+			bad = append(bad, engine.FieldError{Field: "valid_to", Message: "must be an RFC 3339 instant with an offset after valid_from, or empty for an open window"})
+		}
+	}
 	if len(bad) > 0 {
 		writeProblem(w, r, problem(http.StatusUnprocessableEntity, codeInvalidRequest, "the new version needs a target, a version name and valid_from", bad...))
 		return
@@ -93,6 +131,16 @@ func (s *server) newDraftVersion(w http.ResponseWriter, r *http.Request) {
 			engine.FieldError{Field: "version", Message: err.Error()}))
 		return
 	}
+	if body.ValidTo != "" {
+		file := path.Join(path.Clean(target), body.Version+".yaml")
+		if strings.HasPrefix(path.Clean(target), "policies/") {
+			file = path.Join(path.Clean(target), body.Version, "manifest.yaml")
+		}
+		if loc := validFromYAML.FindIndex(tree[file]); loc != nil {
+			c := tree[file]
+			tree[file] = append(append(append([]byte{}, c[:loc[1]]...), []byte("\nvalid_to: "+body.ValidTo)...), c[loc[1]:]...)
+		}
+	}
 	for _, p := range written {
 		if err := s.cfg.Revisions.PutDraftFile(r.Context(), id, p, tree[p]); err != nil {
 			writeRevisionError(w, r, err)
@@ -101,6 +149,8 @@ func (s *server) newDraftVersion(w http.ResponseWriter, r *http.Request) {
 	}
 	s.writeDraft(w, r, id, http.StatusOK)
 }
+
+var validFromYAML = regexp.MustCompile(`(?m)^valid_from:.*$`)
 
 var versionName = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$`)
 
@@ -151,10 +201,15 @@ func (s *server) getDraftTable(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, problem(http.StatusNotFound, codeNotFound, "no rule table "+table+" in the draft"))
 		return
 	}
-	var schema any
+	var schema any = map[string]any{}
 	schemaErr := ""
-	if err := yaml.Unmarshal(raw, &schema); err != nil {
+	var sn yaml.Node
+	if err := yaml.Unmarshal(raw, &sn); err != nil {
 		schemaErr = err.Error()
+	} else if js, err := orderedJSON(&sn); err != nil {
+		schemaErr = err.Error()
+	} else {
+		schema = js
 	}
 	versions := []tableVersionView{}
 	for _, p := range tree.Paths() {
@@ -168,21 +223,89 @@ func (s *server) getDraftTable(w http.ResponseWriter, r *http.Request) {
 			v.Status = "changed"
 		}
 		var f struct {
-			Version     string `yaml:"version"`
-			ValidFrom   string `yaml:"valid_from"`
-			ValidTo     string `yaml:"valid_to"`
-			Description string `yaml:"description"`
-			Data        any    `yaml:"data"`
+			Version     string    `yaml:"version"`
+			ValidFrom   string    `yaml:"valid_from"`
+			ValidTo     string    `yaml:"valid_to"`
+			Description string    `yaml:"description"`
+			Data        yaml.Node `yaml:"data"`
 		}
 		if err := yaml.Unmarshal(tree[p], &f); err != nil {
 			v.Error = err.Error()
+		} else if data, err := orderedJSON(&f.Data); err != nil {
+			v.Error = err.Error()
 		} else {
-			v.ValidFrom, v.ValidTo, v.Description, v.Data = f.ValidFrom, f.ValidTo, f.Description, f.Data
+			v.ValidFrom, v.ValidTo, v.Description, v.Data = f.ValidFrom, f.ValidTo, f.Description, data
 		}
 		versions = append(versions, v)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"table": table, "dir": dir, "schema": schema, "schema_error": schemaErr,
 		"versions": versions, "draft": d.ID, "base": d.Base, "published": d.Published})
+}
+
+// orderedJSON writes a YAML node as JSON keeping the order of mapping keys (a table's columns and
+// settings read in the order the file and the schema write them).
+func orderedJSON(n *yaml.Node) (json.RawMessage, error) {
+	var b bytes.Buffer
+	if err := writeJSONNode(&b, n); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func writeJSONNode(b *bytes.Buffer, n *yaml.Node) error {
+	switch n.Kind {
+	case 0:
+		b.WriteString("null")
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			b.WriteString("null")
+			return nil
+		}
+		return writeJSONNode(b, n.Content[0])
+	case yaml.AliasNode:
+		return writeJSONNode(b, n.Alias)
+	case yaml.MappingNode:
+		b.WriteByte('{')
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			k, _ := json.Marshal(n.Content[i].Value)
+			b.Write(k)
+			b.WriteByte(':')
+			if err := writeJSONNode(b, n.Content[i+1]); err != nil {
+				return err
+			}
+		}
+		b.WriteByte('}')
+	case yaml.SequenceNode:
+		b.WriteByte('[')
+		for i, c := range n.Content {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if err := writeJSONNode(b, c); err != nil {
+				return err
+			}
+		}
+		b.WriteByte(']')
+	case yaml.ScalarNode:
+		var v any
+		switch n.ShortTag() {
+		case "!!str", "!!timestamp", "!!binary":
+			v = n.Value
+		default:
+			if err := n.Decode(&v); err != nil {
+				return fmt.Errorf("line %d: %w", n.Line, err)
+			}
+		}
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("line %d: %w", n.Line, err)
+		}
+		b.Write(raw)
+	}
+	return nil
 }
 
 // putDraftTableVersion replaces the data (and optionally the description) of a version the draft

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +55,7 @@ func TestDraftTablesDiffsAndRollback(t *testing.T) {
 		{name: "a date without an offset", body: `{"table": "demo.rates", "version": "2026", "valid_from": "2026-01-01"}`, field: "valid_from"},
 		{name: "no target", body: `{"version": "2026", "valid_from": "2026-01-01T00:00:00+08:00"}`, field: "target"},
 		{name: "not after the latest", body: `{"table": "demo.rates", "version": "2026", "valid_from": "2024-06-01T00:00:00+08:00"}`, field: "version"},
+		{name: "a window ending before it starts", body: `{"table": "demo.rates", "version": "2026", "valid_from": "2026-01-01T00:00:00+08:00", "valid_to": "2025-01-01T00:00:00+08:00"}`, field: "valid_to"},
 		{name: "an unknown table", body: `{"table": "demo.nope", "version": "2026", "valid_from": "2026-01-01T00:00:00+08:00"}`, field: "version"},
 	}
 	for _, tt := range bad {
@@ -65,7 +67,7 @@ func TestDraftTablesDiffsAndRollback(t *testing.T) {
 		})
 	}
 
-	code, d = call(t, srv, "POST", "/v1/drafts/"+id+"/versions", `{"table": "demo.rates", "version": "2026", "valid_from": "2026-01-01T00:00:00+08:00"}`)
+	code, d = call(t, srv, "POST", "/v1/drafts/"+id+"/versions", `{"table": "demo.rates", "version": "2026", "valid_from": "2026-01-01T00:00:00+08:00", "valid_to": "2027-01-01T00:00:00+08:00"}`)
 	if code != http.StatusOK {
 		t.Fatalf("new version: %d %v", code, d)
 	}
@@ -87,8 +89,8 @@ func TestDraftTablesDiffsAndRollback(t *testing.T) {
 		if v["version"] == "2025" && v["valid_to"] != "2026-01-01T00:00:00+08:00" {
 			t.Errorf("2025 window not closed: %v", v)
 		}
-		if v["version"] == "2026" && (v["valid_to"] != nil || v["data"].(map[string]any)["rate"] != "0.2") {
-			t.Errorf("2026 is a copy of 2025 with an open window: %v", v)
+		if v["version"] == "2026" && (v["valid_to"] != "2027-01-01T00:00:00+08:00" || v["data"].(map[string]any)["rate"] != "0.2") {
+			t.Errorf("2026 is a copy of 2025 with the window asked for: %v", v)
 		}
 	}
 	if status["2024"] != "published" || status["2025"] != "changed" || status["2026"] != "added" {
@@ -132,6 +134,18 @@ func TestDraftTablesDiffsAndRollback(t *testing.T) {
 		})
 	}
 
+	code, file := call(t, srv, "GET", "/v1/drafts/"+id+"/files/rules/demo/rates/2026.yaml", "")
+	if code != http.StatusOK || file["status"] != "added" || !strings.Contains(fmtString(file["content"]), `rate: \"0.3\"`) {
+		t.Fatalf("a draft file: %d %v", code, file)
+	}
+	if code, _ := call(t, srv, "GET", "/v1/drafts/"+id+"/files/rules/demo/rates/2030.yaml", ""); code != http.StatusNotFound {
+		t.Errorf("a file not in the draft: %d", code)
+	}
+	// Keys keep the order the schema and the file write them (rate before minimum), not sorted.
+	raw := testserver.Get(t, srv.Client, srv.URL, "/v1/drafts/"+id+"/tables/demo.rates").Raw
+	if !regexp.MustCompile(`"properties":\{"rate":.*"minimum":`).Match(raw) || !regexp.MustCompile(`"data":\{"rate":"0.3","minimum":"200.00"\}`).Match(raw) {
+		t.Errorf("the table's keys are not in the file's order: %s", raw)
+	}
 	code, diff := call(t, srv, "GET", "/v1/drafts/"+id+"/diff", "")
 	if code != http.StatusOK {
 		t.Fatalf("diff: %d %v", code, diff)

@@ -23,6 +23,7 @@ var RevisionRouteScopes = map[string]string{
 	"POST /v1/drafts/{id}/versions":                         auth.ScopeDraft,
 	"GET /v1/drafts/{id}/tables/{table}":                    auth.ScopeLogRead,
 	"PUT /v1/drafts/{id}/tables/{table}/versions/{version}": auth.ScopeDraft,
+	"GET /v1/drafts/{id}/files/*":                           auth.ScopeLogRead,
 	"GET /v1/drafts/{id}/diff":                              auth.ScopeLogRead,
 	"POST /v1/drafts":                                       auth.ScopeDraft,
 	"GET /v1/drafts/{id}":                                   auth.ScopeLogRead,
