@@ -369,6 +369,11 @@ func TestAnalystPublishesNextYearsTableOnTwoReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.screenshot("draft")
+	p.do("tablet width", chromedp.EmulateViewport(768, 1024))
+	if over := p.eval(`String(document.documentElement.scrollWidth > document.documentElement.clientWidth)`); over != "false" {
+		t.Errorf("at 768px the draft page scrolls sideways (scrollWidth %s)", p.eval(`String(document.documentElement.scrollWidth)`))
+	}
+	p.do("laptop width", chromedp.EmulateViewport(1280, 900))
 
 	// Publishing needs the publish scope: refused with the editor's key, done with the publisher's.
 	const message = "2025 growth tiers: the first tier earns 5%"
@@ -403,6 +408,11 @@ func TestAnalystPublishesNextYearsTableOnTwoReplicas(t *testing.T) {
 	p.do("show r2's changes", chromedp.Click(chromedp.CSS(`li.revision[data-seq="2"] button[data-action="diff"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#rev-diff-2 details[data-path="rules/incentive/growth_policy/2025.yaml"]`)))
 	p.screenshot("revisions")
+	p.do("tablet width", chromedp.EmulateViewport(768, 1024))
+	if over := p.eval(`String(document.documentElement.scrollWidth > document.documentElement.clientWidth)`); over != "false" {
+		t.Errorf("at 768px the revision history scrolls sideways (scrollWidth %s)", p.eval(`String(document.documentElement.scrollWidth)`))
+	}
+	p.do("laptop width", chromedp.EmulateViewport(1280, 900))
 	p.do("roll back to r1", chromedp.Click(chromedp.CSS(`li.revision[data-seq="1"] button[data-action="rollback"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#rb-confirm-1")), chromedp.Click(chromedp.CSS("#rb-confirm-1")),
 		chromedp.WaitVisible(chromedp.CSS("#rolled-back")))

@@ -28,8 +28,8 @@ export function money(dec, { sign = true } = {}) {
 export function barChart(items, { id, title, description, kind = "count" } = {}) {
   const rowH = 30;
   const labelW = 210;
-  const width = 640;
-  const valueW = 130;
+  const width = 680;
+  const valueW = 170;
   const plot = width - labelW - valueW;
   const max = Math.max(...items.map((i) => Math.abs(i.value)), 1e-9);
   const hasNeg = items.some((i) => i.value < 0);

@@ -42,6 +42,12 @@ export function headline(rep) {
   return parts.join(", ");
 }
 
+// outcomeChange reads a change's outcome: [before, after], empty when it stayed.
+function outcomeChange(o) {
+  const [before, after] = Array.isArray(o) ? o : o ? [o.before, o.after] : ["", ""];
+  return before || after ? `${before} → ${after}` : "same";
+}
+
 function impactReport(rep) {
   const out = h("div", { id: "impact-report", "data-changed": rep.changed, "data-read": rep.read });
   out.append(h("p", { class: "big", id: "impact-headline" }, headline(rep)),
@@ -94,7 +100,7 @@ function impactReport(rep) {
           return h("tr", {},
             h("td", {}, h("a", { href: "#/lookup/" + enc(e.decision_id) }, e.decision), h("br"), h("code", { class: "muted" }, e.decision_id.slice(0, 13))),
             h("td", {}, `${fmtDate(e.as_of)} → ${fmtDate(e.replay_as_of)}`),
-            h("td", {}, e.error ? h("span", { class: "no" }, e.error) : c.outcome ? `${c.outcome.before} → ${c.outcome.after}` : "same"),
+            h("td", {}, e.error ? h("span", { class: "no" }, e.error) : outcomeChange(c.outcome)),
             h("td", {}, outs.length ? h("ul", { class: "plain" }, outs.map(([k, v]) => h("li", {}, h("code", {}, k), `: ${JSON.stringify(v.before)} → ${JSON.stringify(v.after)}`, v.delta ? ` (${money(v.delta)})` : ""))) : "—"));
         })))));
   }
