@@ -62,6 +62,15 @@ class Editor {
         value === undefined ? h("option", { value: "" }, "—") : null,
         enumOf.map((e) => h("option", { value: String(e), selected: e === value }, String(e))));
       read = () => (control.value === "" ? undefined : enumOf.find((e) => String(e) === control.value));
+    } else if (t === "object" || isRecord(value) || (Array.isArray(value) && value.some((x) => x !== null && typeof x === "object"))) {
+      // A nested value in a cell: edited as JSON, read back as JSON (text that does not parse stays
+      // text, so the schema check names the cell).
+      control = h("input", { type: "text", value: value === undefined ? "" : JSON.stringify(value), "aria-label": `${label} (JSON)`, spellcheck: "false", autocomplete: "off", class: "json" });
+      read = () => {
+        const v = control.value.trim();
+        if (v === "") return undefined;
+        try { return JSON.parse(v); } catch { return v; }
+      };
     } else if (t === "array") {
       const items = (schema && schema.items) || {};
       const text = Array.isArray(value) ? value.map(String).join(", ") : value === undefined ? "" : String(value);
