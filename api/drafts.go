@@ -35,6 +35,7 @@ func (s *server) draftRoutes(r chi.Router) {
 	r.Post("/drafts/{id}/cases", s.addDraftCase)
 	r.Post("/drafts/{id}/impact", s.draftImpact)
 	r.Post("/drafts/{id}/publish", s.publishDraft)
+	s.draftTableRoutes(r)
 }
 
 // Validation is what loading a draft's tree and running every case found.
@@ -208,6 +209,9 @@ func (s *server) createDraft(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		base = rev.Seq
+	}
+	if body.Author == "" {
+		body.Author = callerName(r)
 	}
 	d, err := s.cfg.Revisions.CreateDraft(r.Context(), base, body.Author)
 	if err != nil {

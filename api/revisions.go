@@ -15,15 +15,23 @@ import (
 // names it) to the scope flag a caller needs: reading revisions, drafts and impact (which shows
 // logged answers) needs log:read, editing a draft draft, publishing publish.
 var RevisionRouteScopes = map[string]string{
-	"GET /v1/revisions":              auth.ScopeLogRead,
-	"GET /v1/revisions/{rev}":        auth.ScopeLogRead,
-	"POST /v1/drafts":                auth.ScopeDraft,
-	"GET /v1/drafts/{id}":            auth.ScopeLogRead,
-	"PUT /v1/drafts/{id}/files/*":    auth.ScopeDraft,
-	"DELETE /v1/drafts/{id}/files/*": auth.ScopeDraft,
-	"POST /v1/drafts/{id}/cases":     auth.ScopeDraft,
-	"POST /v1/drafts/{id}/impact":    auth.ScopeLogRead,
-	"POST /v1/drafts/{id}/publish":   auth.ScopePublish,
+	"GET /v1/revisions":                                     auth.ScopeLogRead,
+	"GET /v1/revisions/{rev}":                               auth.ScopeLogRead,
+	"GET /v1/revisions/{rev}/diff":                          auth.ScopeLogRead,
+	"POST /v1/revisions/{rev}/rollback":                     auth.ScopePublish,
+	"GET /v1/drafts":                                        auth.ScopeLogRead,
+	"POST /v1/drafts/{id}/versions":                         auth.ScopeDraft,
+	"GET /v1/drafts/{id}/tables/{table}":                    auth.ScopeLogRead,
+	"PUT /v1/drafts/{id}/tables/{table}/versions/{version}": auth.ScopeDraft,
+	"GET /v1/drafts/{id}/files/*":                           auth.ScopeLogRead,
+	"GET /v1/drafts/{id}/diff":                              auth.ScopeLogRead,
+	"POST /v1/drafts":                                       auth.ScopeDraft,
+	"GET /v1/drafts/{id}":                                   auth.ScopeLogRead,
+	"PUT /v1/drafts/{id}/files/*":                           auth.ScopeDraft,
+	"DELETE /v1/drafts/{id}/files/*":                        auth.ScopeDraft,
+	"POST /v1/drafts/{id}/cases":                            auth.ScopeDraft,
+	"POST /v1/drafts/{id}/impact":                           auth.ScopeLogRead,
+	"POST /v1/drafts/{id}/publish":                          auth.ScopePublish,
 }
 
 // requireRouteScope answers 403 unless the caller holds the flag RevisionRouteScopes names for the
@@ -48,6 +56,8 @@ func (s *server) revisionRoutes(r chi.Router) {
 		r = r.With(s.requireRouteScope)
 		r.Get("/revisions", s.listRevisions)
 		r.Get("/revisions/{rev}", s.getRevision)
+		r.Get("/revisions/{rev}/diff", s.revisionDiff)
+		r.Post("/revisions/{rev}/rollback", s.rollbackRevision)
 		s.draftRoutes(r)
 	})
 }

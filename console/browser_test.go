@@ -39,6 +39,12 @@ func chromiumPath() string {
 // browser starts headless Chromium with a fresh profile; under CI=true a missing browser fails.
 func browser(t *testing.T) context.Context {
 	t.Helper()
+	return browserFor(t, 3*time.Minute)
+}
+
+// browserFor is browser with a deadline for the whole test.
+func browserFor(t *testing.T, timeout time.Duration) context.Context {
+	t.Helper()
 	path := chromiumPath()
 	if path == "" {
 		if os.Getenv("CI") == "true" {
@@ -67,7 +73,7 @@ func browser(t *testing.T) context.Context {
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	tctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	tctx, cancelTimeout := context.WithTimeout(ctx, timeout)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	if err := chromedp.Do(tctx); err != nil {
 		t.Fatalf("starting %s: %v", path, err)
@@ -114,7 +120,10 @@ type page struct {
 
 func (p page) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
-	if err := chromedp.Do(p.ctx, actions...); err != nil {
+	// A step that waits for what never comes fails by its name, not by the test's deadline.
+	ctx, cancel := context.WithTimeout(p.ctx, 3*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
 		p.t.Fatalf("%s: %v", what, err)
 	}
 }
@@ -165,12 +174,10 @@ func (p page) screenshot(name string) {
 	}
 }
 
-// TestConsoleInBrowser walks an analyst's story in headless Chromium: the catalog, a decision, its
-// rule table as a grid, a playground run, the lookup of that decision, the status page, and the
-// keyboard order of the main navigation.
-func TestConsoleInBrowser(t *testing.T) {
-	ts, svc := consoleServer(t)
-	ctx := browser(t)
+// watchJSErrors fails the test, at its end, for every exception thrown and console.error logged by the
+// console's JavaScript.
+func watchJSErrors(t *testing.T, ctx context.Context) {
+	t.Helper()
 	var (
 		mu       sync.Mutex
 		jsErrors []string
@@ -206,6 +213,15 @@ func TestConsoleInBrowser(t *testing.T) {
 			t.Errorf("JavaScript error in the console: %s", e)
 		}
 	})
+}
+
+// TestConsoleInBrowser walks an analyst's story in headless Chromium: the catalog, a decision, its
+// rule table as a grid, a playground run, the lookup of that decision, the status page, and the
+// keyboard order of the main navigation.
+func TestConsoleInBrowser(t *testing.T) {
+	ts, svc := consoleServer(t)
+	ctx := browser(t)
+	watchJSErrors(t, ctx)
 	p := page{t: t, ctx: ctx, shots: screenshotDir(t)}
 	t.Logf("screenshots in %s", p.shots)
 
@@ -353,7 +369,7 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// Keyboard: from a fresh load, Tab walks the skip link, the key field and the main nav in order.
 	p.do("load the catalog afresh", chromedp.Navigate("about:blank"), chromedp.Navigate(ts.URL+"/console/#/catalog"), chromedp.WaitVisible(chromedp.CSS(`li.card[data-decision]`)))
-	want := []string{"Skip to content", "api-key", "Use key", "Forget", "Catalog", "Rule tables", "Playground", "Decision lookup", "Status"}
+	want := []string{"Skip to content", "api-key", "Use key", "Forget", "Catalog", "Rule tables", "Playground", "Decision lookup", "Drafts", "Revisions", "Status"}
 	var got []string
 	for range want {
 		p.do("press Tab", chromedp.KeyEvent(kb.Tab))
@@ -369,9 +385,10 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("current nav item %q, want Catalog", cur)
 	}
 	// Shift+Tab back to Playground, then Enter follows it and focus moves to the page.
-	p.do("back to Playground", chromedp.KeyEvent(kb.Tab, chromedp.KeyModifiers(chromedp.ModifierShift)), chromedp.KeyEvent(kb.Tab, chromedp.KeyModifiers(chromedp.ModifierShift)))
+	back := chromedp.KeyEvent(kb.Tab, chromedp.KeyModifiers(chromedp.ModifierShift))
+	p.do("back to Playground", back, back, back, back)
 	if f := p.eval(`document.activeElement.textContent`); f != "Playground" {
-		t.Fatalf("after two Shift+Tab focus is on %q, want Playground", f)
+		t.Fatalf("after four Shift+Tab focus is on %q, want Playground", f)
 	}
 	p.do("follow it", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS("#pg-form")))
 	p.waitEval(`document.activeElement.id`, "main")

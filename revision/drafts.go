@@ -225,3 +225,38 @@ func (s *Store) PublishBlockers(ctx context.Context, t Tree) ([]string, error) {
 	}
 	return nil, nil
 }
+
+// DraftSummary is a draft in a list: its paths changed, not their content.
+type DraftSummary struct {
+	ID        string    `json:"id"`
+	Base      int64     `json:"base"`
+	Author    string    `json:"author"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Published int64     `json:"published,omitempty"`
+	Paths     []string  `json:"paths"`
+}
+
+// ListDrafts returns the latest drafts, most recently edited first (limit <= 0: 100).
+func (s *Store) ListDrafts(ctx context.Context, limit int) ([]DraftSummary, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.pool.Query(ctx, `SELECT d.id, coalesce(d.base, 0), d.author, d.created_at, d.updated_at, coalesce(d.published, 0),
+			coalesce(array_agg(f.path ORDER BY f.path) FILTER (WHERE f.path IS NOT NULL), '{}')
+		FROM policy_drafts d LEFT JOIN policy_draft_files f ON f.draft = d.id
+		GROUP BY d.id ORDER BY d.updated_at DESC, d.id LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("revision: list drafts: %w", err)
+	}
+	defer rows.Close()
+	out := []DraftSummary{}
+	for rows.Next() {
+		var d DraftSummary
+		if err := rows.Scan(&d.ID, &d.Base, &d.Author, &d.CreatedAt, &d.UpdatedAt, &d.Published, &d.Paths); err != nil {
+			return nil, fmt.Errorf("revision: list drafts: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

@@ -21,21 +21,22 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(path, { method = "GET", body } = {}) {
+export async function api(path, { method = "GET", body, text } = {}) {
   const headers = { Accept: "application/json" };
   const key = apiKey();
   if (key) headers.Authorization = "Bearer " + key;
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (text !== undefined) headers["Content-Type"] = "application/yaml";
   let resp;
   try {
-    resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    resp = await fetch(path, { method, headers, body: text !== undefined ? text : body === undefined ? undefined : JSON.stringify(body) });
   } catch (e) {
     throw new ApiError(0, { title: "The server could not be reached", detail: String(e) });
   }
-  const text = await resp.text();
+  const raw = await resp.text();
   let data = null;
-  if (text) {
-    try { data = JSON.parse(text); } catch { data = { detail: text }; }
+  if (raw) {
+    try { data = JSON.parse(raw); } catch { data = { detail: raw }; }
   }
   if (!resp.ok) {
     const p = data || {};

@@ -10,6 +10,9 @@ import * as table from "./pages/table.js";
 import * as playground from "./pages/playground.js";
 import * as lookup from "./pages/lookup.js";
 import * as status from "./pages/status.js";
+import * as drafts from "./pages/drafts.js";
+import * as draft from "./pages/draft.js";
+import * as revisions from "./pages/revisions.js";
 
 const routes = [
   { path: "catalog", nav: "catalog", page: catalog },
@@ -18,6 +21,9 @@ const routes = [
   { path: "table", nav: "tables", page: table },
   { path: "playground", nav: "playground", page: playground },
   { path: "lookup", nav: "lookup", page: lookup },
+  { path: "drafts", nav: "drafts", page: drafts },
+  { path: "draft", nav: "drafts", page: draft },
+  { path: "revisions", nav: "revisions", page: revisions },
   { path: "status", nav: "status", page: status },
 ];
 

@@ -3,6 +3,7 @@
 import { api, enc } from "../api.js";
 import { h, put, fmtDate, shortDigest, loading } from "../dom.js";
 import { timeline, inForce } from "../timeline.js";
+import { startDraft } from "./drafts.js";
 
 export async function render(main, args, query, current) {
   const id = args[0];
@@ -24,6 +25,7 @@ export async function render(main, args, query, current) {
       timeline(vs, { label: `Versions of ${id}`, href: (v) => `#/decision/${id}?version=${encodeURIComponent(v.version)}`, selected: chosen && chosen.version })));
   if (!chosen) return;
   const v = chosen;
+  const draftStatus = h("div", { "aria-live": "polite" });
   body.append(h("section", { "aria-labelledby": "version-h", class: "panel", id: "version-detail" },
     h("h2", { id: "version-h" }, `Version ${v.version}`),
     v.description ? h("p", { class: "desc" }, v.description) : null,
@@ -34,7 +36,9 @@ export async function render(main, args, query, current) {
       h("dt", {}, "Source"), h("dd", {}, h("code", {}, v.dir)),
       h("dt", {}, "Digest"), h("dd", {}, h("code", { title: v.digest }, shortDigest(v.digest)))),
     h("h3", {}, "Rule tables it reads"),
-    v.tables.length ? h("ul", { class: "links", id: "decision-tables" }, v.tables.map((t) => h("li", {}, h("a", { href: "#/table/" + t }, t)))) : h("p", { class: "muted" }, "None."),
+    v.tables.length ? h("ul", { class: "links", id: "decision-tables" }, v.tables.map((t) => h("li", {}, h("a", { href: "#/table/" + t }, t), " ",
+      h("button", { type: "button", class: "small", "data-table": t, onclick: () => startDraft(t, draftStatus) }, `Change ${t} in a new draft`)))) : h("p", { class: "muted" }, "None."),
+    draftStatus,
     h("h3", {}, "Facts it loads"),
     v.facts.length ? h("ul", { class: "chips" }, v.facts.map((f) => h("li", { class: "chip" }, f))) : h("p", { class: "muted" }, "None."),
     h("h3", {}, "Catalog rules"),

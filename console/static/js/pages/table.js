@@ -4,6 +4,7 @@ import { api, enc } from "../api.js";
 import { h, put, fmtDate, shortDigest, loading } from "../dom.js";
 import { timeline, inForce } from "../timeline.js";
 import { dataView } from "../values.js";
+import { startDraft } from "./drafts.js";
 
 export async function render(main, args, _query, current) {
   const id = args[0];
@@ -21,7 +22,9 @@ export async function render(main, args, _query, current) {
   }
   const chosen = t.versions.find((v) => v.version === args[1]) || inForce(t.versions) || t.versions[t.versions.length - 1];
   const readers = decisions.filter((d) => d.versions.some((v) => v.tables.includes(id))).map((d) => d.decision);
-  put(body, 
+  const draftStatus = h("div", { "aria-live": "polite" });
+  put(body,
+    h("p", { class: "actions" }, h("button", { type: "button", id: "table-draft", onclick: () => startDraft(id, draftStatus) }, "Change it in a new draft"), draftStatus),
     h("p", { class: "meta" }, h("span", { class: "meta-label" }, "Read by: "),
       readers.length ? readers.map((d) => [h("a", { href: "#/decision/" + d }, d), " "]) : h("span", { class: "muted" }, "no decision")),
     h("section", { "aria-labelledby": "tv-h" }, h("h2", { id: "tv-h" }, "Versions"),
