@@ -13,13 +13,17 @@ account_matches if {
 	a.account_name == partner.legal_name
 }
 
-reasons contains {"rule": "GEN-03", "code": "GEN_NO_BUSINESS_INFO_CERT", "effect": "refer",
-	"message": "Cash benefits are paid only after business-information certification; complete it first."} if {
+reasons contains {
+	"rule": "GEN-03", "code": "GEN_NO_BUSINESS_INFO_CERT", "effect": "refer",
+	"message": "Cash benefits are paid only after business-information certification; complete it first.",
+} if {
 	not partner.business_info_certified
 }
 
-reasons contains {"rule": "GEN-03", "code": "GEN_NO_CORPORATE_ACCOUNT", "effect": "refer",
-	"message": "Cash benefits are paid to a corporate bank account in the company's certified name; none is recorded."} if {
+reasons contains {
+	"rule": "GEN-03", "code": "GEN_NO_CORPORATE_ACCOUNT", "effect": "refer",
+	"message": "Cash benefits are paid to a corporate bank account in the company's certified name; none is recorded.",
+} if {
 	partner.business_info_certified
 	not account_matches
 }

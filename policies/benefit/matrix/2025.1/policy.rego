@@ -38,7 +38,9 @@ active_plan(name) if {
 
 lack(r) := {"rule": r.rule, "code": r.code, "message": r.message}
 
-status(lacks) := "available" if count(lacks) == 0 else := "not_configured" if {
+status(lacks) := "available" if {
+	count(lacks) == 0
+} else := "not_configured" if {
 	every l in lacks {
 		l.effect == "refer"
 	}
@@ -107,18 +109,24 @@ voucher_rows contains row("Special-programme test vouchers", "VCH-05", b, "test"
 
 # ---------------------------------------------------------------- BEN-02, BEN-10, BEN-11, BEN-14, BEN-15
 
-workbench_lacks contains {"rule": "GEN-07", "code": "BEN_CHINA_SITE_ONLY",
-	"message": "The Solution Workbench serves China-site partners only."} if {
+workbench_lacks contains {
+	"rule": "GEN-07", "code": "BEN_CHINA_SITE_ONLY",
+	"message": "The Solution Workbench serves China-site partners only.",
+} if {
 	partner.site != "china"
 }
 
-workbench_lacks contains {"rule": "BEN-02", "code": "BEN_NO_CERTIFIED_PATH",
-	"message": "Reach role certification on a development path first."} if {
+workbench_lacks contains {
+	"rule": "BEN-02", "code": "BEN_NO_CERTIFIED_PATH",
+	"message": "Reach role certification on a development path first.",
+} if {
 	not certified_path
 }
 
-certificate_lacks contains {"rule": "BEN-10", "code": "BEN_NO_CERTIFIED_PATH",
-	"message": "The partner certificate is for partners that passed role certification or capability differentiation."} if {
+certificate_lacks contains {
+	"rule": "BEN-10", "code": "BEN_NO_CERTIFIED_PATH",
+	"message": "The partner certificate is for partners that passed role certification or capability differentiation.",
+} if {
 	not certified_path
 }
 
@@ -128,13 +136,17 @@ current_software_cert(level) if {
 	voucher.cert_current(s) with input.request as voucher_request("test", "software")
 }
 
-software_cert_lacks(level) := {{"rule": "GEN-05", "code": "BEN_CERTIFICATION_EXPIRED",
-	"message": "The solution's certification is valid one year and has expired; renew it."} |
+software_cert_lacks(level) := {{
+	"rule": "GEN-05", "code": "BEN_CERTIFICATION_EXPIRED",
+	"message": "The solution's certification is valid one year and has expired; renew it.",
+} |
 	not current_software_cert(level)
 	some s in input.facts.solutions
 	s.software_cert == level
-} | {{"rule": "BEN-11", "code": "BEN_NO_CERTIFIED_SOLUTION",
-	"message": sprintf("No solution has passed %s certification.", [{"cloud_software": "cloud-software", "advanced": "advanced cloud-software"}[level]])} |
+} | {{
+	"rule": "BEN-11", "code": "BEN_NO_CERTIFIED_SOLUTION",
+	"message": sprintf("No solution has passed %s certification.", [{"cloud_software": "cloud-software", "advanced": "advanced cloud-software"}[level]]),
+} |
 	not current_software_cert(level)
 	not has_software_cert(level)
 }
@@ -150,15 +162,19 @@ lp_diff if {
 	p.stage == "differentiated"
 }
 
-lp_lacks contains {"rule": "BEN-14", "code": "BEN_LP_DIFFERENTIATION_REQUIRED",
-	"message": "Only Learning & Enablement partners at capability differentiation receive this."} if {
+lp_lacks contains {
+	"rule": "BEN-14", "code": "BEN_LP_DIFFERENTIATION_REQUIRED",
+	"message": "Only Learning & Enablement partners at capability differentiation receive this.",
+} if {
 	not lp_diff
 }
 
 koolabs_lacks contains l if some l in lp_lacks
 
-koolabs_lacks contains {"rule": "BEN-15", "code": "BEN_JOINT_BUSINESS_PLAN_REQUIRED",
-	"message": "KooLabs support for ecosystem training or certification business follows a joint business plan; none is recorded."} if {
+koolabs_lacks contains {
+	"rule": "BEN-15", "code": "BEN_JOINT_BUSINESS_PLAN_REQUIRED",
+	"message": "KooLabs support for ecosystem training or certification business follows a joint business plan; none is recorded.",
+} if {
 	lp_diff
 	not active_plan("joint_business_plan")
 }
@@ -204,8 +220,10 @@ nre_lacks(b) := ({r | some r in nre.partner_reasons} | {r |
 	r := {"rule": "NRE-02", "code": "NRE_NOT_IN_PROGRAMME", "message": sprintf("Join the %s special programme first.", [b])}
 }) | {r |
 	not nre_open(b)
-	r := {"rule": "NRE-02", "code": "NRE_NO_ELIGIBLE_SOLUTION",
-		"message": sprintf("No %s solution is access-certified, unreleased and without its one NRE application.", [b])}
+	r := {
+		"rule": "NRE-02", "code": "NRE_NO_ELIGIBLE_SOLUTION",
+		"message": sprintf("No %s solution is access-certified, unreleased and without its one NRE application.", [b]),
+	}
 }
 
 new_rows contains row("NRE one-time engineering fee", "NRE-02", b, null, nre.fixed_or_null(nre.cap), nre_lacks(b), "nre.application") if {
@@ -223,8 +241,10 @@ on_path(path) if {
 
 cap_lacks := {r | some r in capability.partner_reasons} | {r |
 	count(capability.open_labels) == 0
-	r := {"rule": "CAP-02", "code": "CAP_NO_OPEN_LABEL",
-		"message": "You hold no level-1 label in scope, granted in the plan year and not yet used, that can still be applied for."}
+	r := {
+		"rule": "CAP-02", "code": "CAP_NO_OPEN_LABEL",
+		"message": "You hold no level-1 label in scope, granted in the plan year and not yet used, that can still be applied for.",
+	}
 }
 
 new_rows contains row("Capability-improvement incentive", "CAP-02", "service", null, null, lacks, "capability.application") if {
@@ -264,8 +284,10 @@ fh_lack(f) := {"rule": f.rule, "code": f.code, "message": f.message, "effect": {
 
 # FH-20: the capability-building plan is entered per scenario (a CTSP, or role certification and enough
 # certified engineers); fh.application judges it per line, the matrix asks whether any scenario is entered.
-fh_scenario_lacks(prog) := {{"rule": "FH-20", "code": "FH_NO_SCENARIO_ENTERED",
-	"message": "You have entered no scenario of the capability-building plan: you are not a CTSP and no scenario has enough certified engineers."} |
+fh_scenario_lacks(prog) := {{
+	"rule": "FH-20", "code": "FH_NO_SCENARIO_ENTERED",
+	"message": "You have entered no scenario of the capability-building plan: you are not a CTSP and no scenario has enough certified engineers.",
+} |
 	prog == "svc_capability_2025"
 	not fh_scenario_entered
 }

@@ -35,11 +35,15 @@ reasons contains {
 	p.partner_id == req.partner_id
 }
 
-partner_text(p) := "" if p.partner_id == req.partner_id else := sprintf(" of partner %s", [p.partner_id])
+partner_text(p) := "" if {
+	p.partner_id == req.partner_id
+} else := sprintf(" of partner %s", [p.partner_id])
 
 effects := {object.get(r, "effect", "deny") | some r in reasons}
 
-outcome := "deny" if "deny" in effects else := "allow"
+outcome := "deny" if {
+	"deny" in effects
+} else := "allow"
 
 decision := {
 	"outcome": outcome,

@@ -15,7 +15,9 @@ today := cal.beijing_date(input.now)
 partner := input.facts.partner
 
 # CAP-07: the partner's region; every site but the China site is overseas.
-region := "china" if partner.site == "china" else := "overseas"
+region := "china" if {
+	partner.site == "china"
+} else := "overseas"
 
 service_stage := p.stage if {
 	some p in input.facts.paths
@@ -58,29 +60,39 @@ budget_used := dec.sum([r.amount | some r in object.get(input.facts, "budget_usa
 
 own_row(r) if endswith(r.idempotency_key, sprintf("/%s", [req.application_id]))
 
-budget_remaining := dec.max("0", dec.sub(plan.budget, budget_used)) if plan.budget != null else := null
+budget_remaining := dec.max("0", dec.sub(plan.budget, budget_used)) if {
+	plan.budget != null
+} else := null
 
 # ---------------------------------------------------------------- eligibility of the partner (CAP-02, CAP-06, GEN-03)
 
 partner_reasons contains r if some r in payout.reasons
 
-partner_reasons contains {"rule": "CAP-02", "code": "CAP_NOT_ROLE_CERTIFIED",
-	"message": sprintf("The incentive is for service partners from role certification on; your service-path stage is %s.", [service_stage])} if {
+partner_reasons contains {
+	"rule": "CAP-02", "code": "CAP_NOT_ROLE_CERTIFIED",
+	"message": sprintf("The incentive is for service partners from role certification on; your service-path stage is %s.", [service_stage]),
+} if {
 	not service_stage in {"role_certified", "differentiated"}
 }
 
-partner_reasons contains {"rule": "CAP-02", "code": "CAP_NOT_IN_PLAN",
-	"message": "Join the Service-Partner Capability Improvement plan before applying."} if {
+partner_reasons contains {
+	"rule": "CAP-02", "code": "CAP_NOT_IN_PLAN",
+	"message": "Join the Service-Partner Capability Improvement plan before applying.",
+} if {
 	not joined
 }
 
-partner_reasons contains {"rule": "CAP-03", "code": "CAP_PLAN_NOT_CONFIGURED", "effect": "refer",
-	"message": sprintf("No %d capability-improvement plan is configured (capability.plan for %d; the latest is %d).", [req.plan_year, req.plan_year, plan.plan_year])} if {
+partner_reasons contains {
+	"rule": "CAP-03", "code": "CAP_PLAN_NOT_CONFIGURED", "effect": "refer",
+	"message": sprintf("No %d capability-improvement plan is configured (capability.plan for %d; the latest is %d).", [req.plan_year, req.plan_year, plan.plan_year]),
+} if {
 	plan.plan_year != req.plan_year
 }
 
-partner_reasons contains {"rule": "CAP-06", "code": "CAP_BUDGET_NOT_CONFIGURED", "effect": "refer",
-	"message": sprintf("The %d plan budget is not configured (capability.plan budget).", [plan.plan_year])} if {
+partner_reasons contains {
+	"rule": "CAP-06", "code": "CAP_BUDGET_NOT_CONFIGURED", "effect": "refer",
+	"message": sprintf("The %d plan budget is not configured (capability.plan budget).", [plan.plan_year]),
+} if {
 	plan.budget == null
 }
 
@@ -100,44 +112,60 @@ label_findings(code, app) := {f |
 }
 
 label_checks(code, app) := [
-	{"rule": "CAP-07", "code": "CAP_LABEL_NOT_IN_SCOPE", "ok": in_scope(code),
-		"message": sprintf("%s is not a level-1 capability label in the plan's scope for %s partners.", [code, region])},
-	{"rule": "CAP-02", "code": "CAP_LABEL_NOT_HELD", "ok": held(code),
-		"message": sprintf("You hold no active level-1 label %s.", [code])},
-	{"rule": "CAP-03", "code": "CAP_LABEL_OUTSIDE_PLAN_YEAR", "ok": granted_in_window(code),
-		"message": sprintf("The label was granted on %v; the %d plan covers labels granted %s to %s.", [granted(code), plan.plan_year, plan.label_granted_from, plan.label_granted_to])},
-	{"rule": "CAP-05", "code": "CAP_LAPSED", "ok": not_lapsed(code),
-		"message": sprintf("Incentives lapse on 31 December of the year the label was granted (%v); it is %s.", [granted(code), today])},
-	{"rule": "CAP-04", "code": "CAP_DUPLICATE", "ok": not_applied(code, app),
-		"message": sprintf("You already applied for the %s incentive; one incentive per label.", [code])},
+	{
+		"rule": "CAP-07", "code": "CAP_LABEL_NOT_IN_SCOPE", "ok": in_scope(code),
+		"message": sprintf("%s is not a level-1 capability label in the plan's scope for %s partners.", [code, region]),
+	},
+	{
+		"rule": "CAP-02", "code": "CAP_LABEL_NOT_HELD", "ok": held(code),
+		"message": sprintf("You hold no active level-1 label %s.", [code]),
+	},
+	{
+		"rule": "CAP-03", "code": "CAP_LABEL_OUTSIDE_PLAN_YEAR", "ok": granted_in_window(code),
+		"message": sprintf("The label was granted on %v; the %d plan covers labels granted %s to %s.", [granted(code), plan.plan_year, plan.label_granted_from, plan.label_granted_to]),
+	},
+	{
+		"rule": "CAP-05", "code": "CAP_LAPSED", "ok": not_lapsed(code),
+		"message": sprintf("Incentives lapse on 31 December of the year the label was granted (%v); it is %s.", [granted(code), today]),
+	},
+	{
+		"rule": "CAP-04", "code": "CAP_DUPLICATE", "ok": not_applied(code, app),
+		"message": sprintf("You already applied for the %s incentive; one incentive per label.", [code]),
+	},
 ]
 
 plan_label(code) := plan.labels[code]
 
-granted(code) := label_row(code).granted_on if label_row(code) else := null
+granted(code) := label_row(code).granted_on if {
+	label_row(code)
+} else := null
 
-in_scope(code) := true if {
+in_scope(code) if {
 	plan_label(code).region in {"global", region}
 } else := false
 
-held(code) := true if label_row(code) else := false
+held(code) if {
+	label_row(code)
+} else := false
 
-granted_in_window(code) := true if {
+granted_in_window(code) if {
 	not label_row(code)
-} else := true if {
+} else if {
 	g := label_row(code).granted_on
 	plan.label_granted_from <= g
 	g <= plan.label_granted_to
 } else := false
 
 # CAP-05: apply by 31 December of the grant year (Beijing date).
-not_lapsed(code) := true if {
+not_lapsed(code) if {
 	not label_row(code)
-} else := true if {
+} else if {
 	today <= sprintf("%s-12-31", [substring(label_row(code).granted_on, 0, 4)])
 } else := false
 
-not_applied(code, app) := false if code in applied_labels(app) else := true
+not_applied(code, app) := false if {
+	code in applied_labels(app)
+} else := true
 
 finding_reason(f) := {"rule": f.rule, "code": f.code, "message": f.message}
 
@@ -162,24 +190,34 @@ reasons contains r if some r in eligibility
 
 requested := req.requested_amount
 
-reasons contains {"rule": "CAP-06", "code": "CAP_AMOUNT_NOT_POSITIVE",
-	"message": "The requested amount must be more than zero."} if {
+reasons contains {
+	"rule": "CAP-06", "code": "CAP_AMOUNT_NOT_POSITIVE",
+	"message": "The requested amount must be more than zero.",
+} if {
 	dec.lte(requested, "0")
 }
 
-reasons contains {"rule": "CAP-06", "code": "CAP_BUDGET_EXHAUSTED",
-	"message": sprintf("The %d plan budget has %s left, less than the %s requested; incentives are paid first come, first served.", [plan.plan_year, dec.fixed(budget_remaining, 2), dec.fixed(requested, 2)])} if {
+reasons contains {
+	"rule": "CAP-06", "code": "CAP_BUDGET_EXHAUSTED",
+	"message": sprintf("The %d plan budget has %s left, less than the %s requested; incentives are paid first come, first served.", [plan.plan_year, dec.fixed(budget_remaining, 2), dec.fixed(requested, 2)]),
+} if {
 	budget_remaining != null
 	dec.gt(requested, budget_remaining)
 }
 
 effects := {object.get(r, "effect", "deny") | some r in reasons}
 
-outcome := "deny" if "deny" in effects else := "refer" if "refer" in effects else := "allow"
+outcome := "deny" if {
+	"deny" in effects
+} else := "refer" if {
+	"refer" in effects
+} else := "allow"
 
 verdict := {"deny": "REJECT", "refer": "NEEDS_INFO", "allow": "ALLOW"}[outcome]
 
-fixed_or_null(x) := dec.fixed(x, 2) if x != null else := null
+fixed_or_null(x) := dec.fixed(x, 2) if {
+	x != null
+} else := null
 
 outputs := {
 	"cap": null,

@@ -14,7 +14,9 @@ ledger := [
 	lib.outcome == "allow"
 } else := []
 
-consumed := dec.fixed(lib.requested, 2) if lib.outcome == "allow" else := "0.00"
+consumed := dec.fixed(lib.requested, 2) if {
+	lib.outcome == "allow"
+} else := "0.00"
 
 decision := {
 	"outcome": lib.outcome,

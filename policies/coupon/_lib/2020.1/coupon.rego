@@ -78,7 +78,7 @@ activated_ids := {id | some id, u in cx.usage; u.activated == true}
 finding(rule, code, line) := {"rule": rule, "code": code, "line": line}
 
 # Payment-level findings that do not depend on the coupon (COUPON-14, 15, 19).
-payment_findings := (((discount_coupon | selection) | redeemed) | partner) if {
+payment_findings := ((discount_coupon | selection) | redeemed) | partner if {
 	discount_coupon := {finding("COUPON-14", "EXCLUSIVE_WITH_DISCOUNT_COUPON", "") | present(payment.discount_coupon_id)}
 	selection := {object.union(finding("COUPON-15", "MULTIPLE_COUPONS_IN_PAYMENT", ""), {"detail": "selected"}) |
 		cx.check_selection
@@ -351,11 +351,11 @@ line_verdict(sig) := {
 	base := dec.sum([line_by_id[id].payable_amount | some id in eligible_ids])
 }
 
-orders_fit_value(sig, scope) := true if {
+orders_fit_value(sig, scope) if {
 	orders_fit(sig, scope)
 } else := false
 
-payment_discount_conflict_value(sig) := true if {
+payment_discount_conflict_value(sig) if {
 	payment_discount_conflict(sig)
 } else := false
 

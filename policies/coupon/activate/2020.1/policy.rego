@@ -54,7 +54,7 @@ reasons contains {"rule": "COUPON-04", "code": "COUPON_NOT_OWNED", "message": sp
 	coupon.owner_account_id != input.request.account_id
 }
 
-activated := true if {
+activated if {
 	count(reasons) == 0
 } else := false
 

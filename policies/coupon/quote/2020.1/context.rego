@@ -23,7 +23,9 @@ orders := [{
 	"id": o.id,
 	"order_type": o.order_type,
 	"payer_type": object.get(o, "payer_type", "self"),
-} | some o in cart.orders]
+} |
+	some o in cart.orders
+]
 
 line_defaults := {
 	"sku_id": null,

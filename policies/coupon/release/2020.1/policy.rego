@@ -63,7 +63,7 @@ ledger := [
 	not blocked
 } else := []
 
-restored := true if {
+restored if {
 	not blocked
 } else := false
 

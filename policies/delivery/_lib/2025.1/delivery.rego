@@ -15,8 +15,10 @@ service_stage := p.stage if {
 } else := "none"
 
 # DEL-01 / §E2: a benefit of service partners from role certification on.
-eligibility contains {"rule": "DEL-01", "code": "DEL_NOT_SERVICE_PARTNER",
-	"message": sprintf("Delivery-capability support is for service partners from role certification on; your service-path stage is %s.", [service_stage])} if {
+eligibility contains {
+	"rule": "DEL-01", "code": "DEL_NOT_SERVICE_PARTNER",
+	"message": sprintf("Delivery-capability support is for service partners from role certification on; your service-path stage is %s.", [service_stage]),
+} if {
 	not service_stage in {"role_certified", "differentiated"}
 }
 
@@ -26,8 +28,10 @@ project := p if {
 	p.partner_id == req.partner_id
 }
 
-project_reasons contains {"rule": "DEL-02", "code": "DEL_PROJECT_UNKNOWN",
-	"message": sprintf("Project %s is not one of your filed projects.", [req.project_id])} if {
+project_reasons contains {
+	"rule": "DEL-02", "code": "DEL_PROJECT_UNKNOWN",
+	"message": sprintf("Project %s is not one of your filed projects.", [req.project_id]),
+} if {
 	not project
 }
 
@@ -45,6 +49,10 @@ completed if {
 
 effects(rs) := {object.get(r, "effect", "deny") | some r in rs}
 
-outcome(rs) := "deny" if "deny" in effects(rs) else := "refer" if "refer" in effects(rs) else := "allow"
+outcome(rs) := "deny" if {
+	"deny" in effects(rs)
+} else := "refer" if {
+	"refer" in effects(rs)
+} else := "allow"
 
 verdict(o) := {"deny": "REJECT", "refer": "NEEDS_INFO", "allow": "ALLOW"}[o]

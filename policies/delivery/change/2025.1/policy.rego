@@ -15,34 +15,44 @@ project := lib.project
 
 reasons contains r if some r in lib.project_reasons
 
-reasons contains {"rule": "DEL-08", "code": "NEEDS_INFO_WORKLOAD", "effect": "refer",
-	"message": "Give the new workload in person-days."} if {
+reasons contains {
+	"rule": "DEL-08", "code": "NEEDS_INFO_WORKLOAD", "effect": "refer",
+	"message": "Give the new workload in person-days.",
+} if {
 	req.kind == "workload"
 	not req.workload_pd
 }
 
-reasons contains {"rule": "DEL-08", "code": "DEL_WORKLOAD_INCREASE",
-	"message": sprintf("The workload is %s person-days (filed %s); after filing it may only decrease, not rise to %s.", [current, project.filed_workload_pd, req.workload_pd])} if {
+reasons contains {
+	"rule": "DEL-08", "code": "DEL_WORKLOAD_INCREASE",
+	"message": sprintf("The workload is %s person-days (filed %s); after filing it may only decrease, not rise to %s.", [current, project.filed_workload_pd, req.workload_pd]),
+} if {
 	req.kind == "workload"
 	dec.gt(req.workload_pd, current)
 }
 
-current := object.get(project, "current_workload_pd", null) if object.get(project, "current_workload_pd", null) != null else := project.filed_workload_pd
+current := object.get(project, "current_workload_pd", null) if {
+	object.get(project, "current_workload_pd", null) != null
+} else := project.filed_workload_pd
 
 person := p if {
 	some p in input.facts.persons
 	p.person_id == req.person_id
 }
 
-reasons contains {"rule": "DEL-09", "code": "NEEDS_INFO_PERSON", "effect": "refer",
-	"message": "Name the person replaced and the reason."} if {
+reasons contains {
+	"rule": "DEL-09", "code": "NEEDS_INFO_PERSON", "effect": "refer",
+	"message": "Name the person replaced and the reason.",
+} if {
 	req.kind == "personnel"
 	some f in ["person_id", "reason"]
 	object.get(req, f, "") == ""
 }
 
-reasons contains {"rule": "DEL-09", "code": "DEL_PERSON_UNKNOWN",
-	"message": sprintf("%s is not on the project's person list.", [req.person_id])} if {
+reasons contains {
+	"rule": "DEL-09", "code": "DEL_PERSON_UNKNOWN",
+	"message": sprintf("%s is not on the project's person list.", [req.person_id]),
+} if {
 	req.kind == "personnel"
 	project
 	req.person_id
@@ -51,22 +61,28 @@ reasons contains {"rule": "DEL-09", "code": "DEL_PERSON_UNKNOWN",
 
 effect := terms.personnel_change_reasons[req.reason]
 
-reasons contains {"rule": "DEL-09", "code": "DEL_PERSONNEL_CHANGE_REASON",
-	"message": sprintf("A person is replaced only for force majeure (resignation, illness) or at the customer's or rep office's request for insufficient capability; %v is neither.", [req.reason])} if {
+reasons contains {
+	"rule": "DEL-09", "code": "DEL_PERSONNEL_CHANGE_REASON",
+	"message": sprintf("A person is replaced only for force majeure (resignation, illness) or at the customer's or rep office's request for insufficient capability; %v is neither.", [req.reason]),
+} if {
 	req.kind == "personnel"
 	req.reason
 	not terms.personnel_change_reasons[req.reason]
 }
 
-reasons contains {"rule": "DEL-09", "code": "DEL_PERSONNEL_DEDUCTION", "effect": "note",
-	"message": sprintf("%s was replaced for insufficient capability: the subsidy for their %s person-days is deducted.", [req.person_id, person.person_days])} if {
+reasons contains {
+	"rule": "DEL-09", "code": "DEL_PERSONNEL_DEDUCTION", "effect": "note",
+	"message": sprintf("%s was replaced for insufficient capability: the subsidy for their %s person-days is deducted.", [req.person_id, person.person_days]),
+} if {
 	req.kind == "personnel"
 	effect == "deduct"
 	person
 }
 
-reasons contains {"rule": "DEL-09", "code": "DEL_PERSONNEL_NO_IMPACT", "effect": "note",
-	"message": sprintf("%s was replaced for force majeure: the subsidy is not affected.", [req.person_id])} if {
+reasons contains {
+	"rule": "DEL-09", "code": "DEL_PERSONNEL_NO_IMPACT", "effect": "note",
+	"message": sprintf("%s was replaced for force majeure: the subsidy is not affected.", [req.person_id]),
+} if {
 	req.kind == "personnel"
 	effect == "none"
 	person

@@ -12,32 +12,42 @@ terms := lib.terms
 
 reasons contains r if some r in lib.eligibility
 
-reasons contains {"rule": "DEL-01", "code": "DEL_SCENARIO_NOT_SUBSIDISED",
-	"message": sprintf("Scenario %s is not one of the subsidised scenarios (%s).", [req.scenario, concat(", ", terms.scenarios)])} if {
+reasons contains {
+	"rule": "DEL-01", "code": "DEL_SCENARIO_NOT_SUBSIDISED",
+	"message": sprintf("Scenario %s is not one of the subsidised scenarios (%s).", [req.scenario, concat(", ", terms.scenarios)]),
+} if {
 	not req.scenario in terms.scenarios
 }
 
-reasons contains {"rule": "DEL-02", "code": "DEL_START_NOT_AFTER_FILING",
-	"message": sprintf("The project starts on %s, not after the filing date %s (the day the regional department received the filing); file before delivery starts.", [req.start_date, req.filing_date])} if {
+reasons contains {
+	"rule": "DEL-02", "code": "DEL_START_NOT_AFTER_FILING",
+	"message": sprintf("The project starts on %s, not after the filing date %s (the day the regional department received the filing); file before delivery starts.", [req.start_date, req.filing_date]),
+} if {
 	req.scenario in terms.filing_before_start_scenarios
 	req.start_date <= req.filing_date
 }
 
-reasons contains {"rule": "DEL-02", "code": "DEL_END_BEFORE_START",
-	"message": sprintf("The project ends on %s, before it starts on %s.", [req.end_date, req.start_date])} if {
+reasons contains {
+	"rule": "DEL-02", "code": "DEL_END_BEFORE_START",
+	"message": sprintf("The project ends on %s, before it starts on %s.", [req.end_date, req.start_date]),
+} if {
 	req.end_date < req.start_date
 }
 
 milestones := object.get(req, "milestones", [])
 
-reasons contains {"rule": "DEL-06", "code": "NEEDS_INFO_PROJECT_PLAN", "effect": "refer",
-	"message": sprintf("A %s project files its plan: list the milestones with their planned dates.", [req.scenario])} if {
+reasons contains {
+	"rule": "DEL-06", "code": "NEEDS_INFO_PROJECT_PLAN", "effect": "refer",
+	"message": sprintf("A %s project files its plan: list the milestones with their planned dates.", [req.scenario]),
+} if {
 	req.scenario in terms.plan_scenarios
 	count(milestones) == 0
 }
 
-reasons contains {"rule": "DEL-06", "code": "DEL_MILESTONE_OUTSIDE_PROJECT",
-	"message": sprintf("Milestone %s is planned on %s, outside the project's %s to %s.", [m.id, m.planned_date, req.start_date, req.end_date])} if {
+reasons contains {
+	"rule": "DEL-06", "code": "DEL_MILESTONE_OUTSIDE_PROJECT",
+	"message": sprintf("Milestone %s is planned on %s, outside the project's %s to %s.", [m.id, m.planned_date, req.start_date, req.end_date]),
+} if {
 	some m in milestones
 	not within(m.planned_date)
 }
@@ -49,13 +59,17 @@ within(d) if {
 
 persons := object.get(req, "persons", [])
 
-reasons contains {"rule": "DEL-04", "code": "NEEDS_INFO_PERSON_LIST", "effect": "refer",
-	"message": "List the project's people and their roles (certificates are checked at benefit application)."} if {
+reasons contains {
+	"rule": "DEL-04", "code": "NEEDS_INFO_PERSON_LIST", "effect": "refer",
+	"message": "List the project's people and their roles (certificates are checked at benefit application).",
+} if {
 	count(persons) == 0
 }
 
-reasons contains {"rule": "DEL-04", "code": "DEL_NO_PROJECT_MANAGER",
-	"message": "The project must have a project-manager role."} if {
+reasons contains {
+	"rule": "DEL-04", "code": "DEL_NO_PROJECT_MANAGER",
+	"message": "The project must have a project-manager role.",
+} if {
 	count(persons) > 0
 	not has_pm
 }
@@ -65,8 +79,10 @@ has_pm if {
 	p.role in terms.pm_roles
 }
 
-reasons contains {"rule": "DEL-03", "code": "DEL_LABEL_CHECKED_AT_APPLICATION", "effect": "note",
-	"message": sprintf("New annual cloud resources of %s %s reach the large-project threshold of %s: only a partner holding a capability label when it applies for the benefit is subsidised.", [dec.fixed(req.annual_new_cloud_spend, 2), currency, dec.fixed(threshold, 2)])} if {
+reasons contains {
+	"rule": "DEL-03", "code": "DEL_LABEL_CHECKED_AT_APPLICATION", "effect": "note",
+	"message": sprintf("New annual cloud resources of %s %s reach the large-project threshold of %s: only a partner holding a capability label when it applies for the benefit is subsidised.", [dec.fixed(req.annual_new_cloud_spend, 2), currency, dec.fixed(threshold, 2)]),
+} if {
 	threshold != null
 	dec.gte(req.annual_new_cloud_spend, threshold)
 }
@@ -75,7 +91,7 @@ currency := object.get(req, "currency", "CNY")
 
 threshold := object.get(terms.large_project_thresholds, currency, null)
 
-large_project := true if {
+large_project if {
 	threshold != null
 	dec.gte(req.annual_new_cloud_spend, threshold)
 } else := false

@@ -32,30 +32,40 @@ changes_made := milestone.changes + count(committed) if milestone
 
 reasons contains r if some r in lib.project_reasons
 
-reasons contains {"rule": "DEL-07", "code": "DEL_PROJECT_COMPLETED",
-	"message": sprintf("Delivery completed on %s; the plan can no longer change.", [lib.project.completed_on])} if {
+reasons contains {
+	"rule": "DEL-07", "code": "DEL_PROJECT_COMPLETED",
+	"message": sprintf("Delivery completed on %s; the plan can no longer change.", [lib.project.completed_on]),
+} if {
 	lib.completed
 }
 
-reasons contains {"rule": "DEL-07", "code": "DEL_MILESTONE_UNKNOWN",
-	"message": sprintf("Milestone %s is not in the filed plan.", [req.milestone_id])} if {
+reasons contains {
+	"rule": "DEL-07", "code": "DEL_MILESTONE_UNKNOWN",
+	"message": sprintf("Milestone %s is not in the filed plan.", [req.milestone_id]),
+} if {
 	lib.project
 	not milestone
 }
 
-reasons contains {"rule": "DEL-07", "code": "DEL_MILESTONE_REACHED",
-	"message": sprintf("Milestone %s (planned %s) has arrived; only milestones not yet arrived may change (an extension is asked before the planned date, DEL-06).", [milestone.id, milestone.planned_date])} if {
+reasons contains {
+	"rule": "DEL-07", "code": "DEL_MILESTONE_REACHED",
+	"message": sprintf("Milestone %s (planned %s) has arrived; only milestones not yet arrived may change (an extension is asked before the planned date, DEL-06).", [milestone.id, milestone.planned_date]),
+} if {
 	lib.arrived(milestone)
 }
 
-reasons contains {"rule": "DEL-07", "code": "DEL_CHANGE_LIMIT",
-	"message": sprintf("Milestone %s has changed %d times; at most %d changes per milestone.", [milestone.id, changes_made, terms.max_changes_per_milestone])} if {
+reasons contains {
+	"rule": "DEL-07", "code": "DEL_CHANGE_LIMIT",
+	"message": sprintf("Milestone %s has changed %d times; at most %d changes per milestone.", [milestone.id, changes_made, terms.max_changes_per_milestone]),
+} if {
 	changes_made != null
 	changes_made >= terms.max_changes_per_milestone
 }
 
-reasons contains {"rule": "DEL-06", "code": "DEL_NEW_DATE_NOT_FUTURE",
-	"message": sprintf("The new date %s is not after today (%s).", [req.new_planned_date, lib.today])} if {
+reasons contains {
+	"rule": "DEL-06", "code": "DEL_NEW_DATE_NOT_FUTURE",
+	"message": sprintf("The new date %s is not after today (%s).", [req.new_planned_date, lib.today]),
+} if {
 	req.new_planned_date <= lib.today
 }
 
@@ -65,7 +75,9 @@ default changes_after := null
 
 changes_after := changes_made + 1 if outcome == "allow"
 
-ledger := [{"key": sprintf("delivery_project:%s", [req.project_id]), "amount": "1"}] if outcome == "allow" else := []
+ledger := [{"key": sprintf("delivery_project:%s", [req.project_id]), "amount": "1"}] if {
+	outcome == "allow"
+} else := []
 
 decision := {
 	"outcome": outcome,

@@ -22,7 +22,9 @@ today := cal.beijing_date(input.now)
 # One person per line: fh.application sends lines, fh.grant sends the line's fields at the top level.
 line_fields := {"person_id", "person_type", "scenario", "standards", "project_ids", "class_hours", "satisfaction"}
 
-lines := req.lines if req.lines else := [object.filter(req, line_fields)]
+lines := req.lines if {
+	req.lines
+} else := [object.filter(req, line_fields)]
 
 persons := object.union(
 	{p.id: p | some p in input.facts.persons},
@@ -98,27 +100,35 @@ membership := m if {
 	m.plan == cfg.plan
 }
 
-partner_findings contains {"kind": "refer", "rule": "FH-07", "code": "FH_NO_BUSINESS_INFO_CERT",
-	"message": "FH is paid to your bank account only after business-information certification; complete it first."} if {
+partner_findings contains {
+	"kind": "refer", "rule": "FH-07", "code": "FH_NO_BUSINESS_INFO_CERT",
+	"message": "FH is paid to your bank account only after business-information certification; complete it first.",
+} if {
 	not partner.business_info_certified
 }
 
-partner_findings contains {"kind": "reject", "rule": "FH-10", "code": "FH_NOT_INVITED",
-	"message": "The 2024 expert-service FH is by invitation only; confirm the requirements with your ecosystem manager first."} if {
+partner_findings contains {
+	"kind": "reject", "rule": "FH-10", "code": "FH_NOT_INVITED",
+	"message": "The 2024 expert-service FH is by invitation only; confirm the requirements with your ecosystem manager first.",
+} if {
 	cfg.plan_gate == "invited"
 	not membership.invited
 }
 
-partner_findings contains {"kind": "reject", "rule": gate_rule, "code": "FH_AGREEMENT_NOT_SIGNED",
-	"message": sprintf("Apply for the %s qualification and sign its agreement before applying for the incentive.", [prog])} if {
+partner_findings contains {
+	"kind": "reject", "rule": gate_rule, "code": "FH_AGREEMENT_NOT_SIGNED",
+	"message": sprintf("Apply for the %s qualification and sign its agreement before applying for the incentive.", [prog]),
+} if {
 	cfg.plan_gate == "agreement"
 	not membership.agreement_signed
 }
 
 gate_rule := {"svc_capability_2025": "FH-22", "si_presales": "FH-31"}[prog]
 
-partner_findings contains {"kind": "reject", "rule": "FH-40", "code": "FH_NOT_IN_PLAN",
-	"message": "Only partners that joined the Learning & Enablement Funding Head plan can apply for lecturer funds."} if {
+partner_findings contains {
+	"kind": "reject", "rule": "FH-40", "code": "FH_NOT_IN_PLAN",
+	"message": "Only partners that joined the Learning & Enablement Funding Head plan can apply for lecturer funds.",
+} if {
 	cfg.plan_gate == "member"
 	not plan_joined
 }
@@ -137,8 +147,10 @@ other_applications := {a.id |
 	a.status in input.rules.programmes.counted_application_statuses
 } | {c.application_id | some c in committed; c.programme == prog; c.month == month}
 
-partner_findings contains {"kind": "reject", "rule": {"svc_capability_2025": "FH-23", "si_presales": "FH-32"}[prog], "code": "FH_MONTHLY_LIMIT",
-	"message": sprintf("You may submit %d %s application(s) per month; %s already applied for %s (%s).", [cfg.max_applications_per_partner_month, prog, partner.id, month, concat(", ", sort(other_applications))])} if {
+partner_findings contains {
+	"kind": "reject", "rule": {"svc_capability_2025": "FH-23", "si_presales": "FH-32"}[prog], "code": "FH_MONTHLY_LIMIT",
+	"message": sprintf("You may submit %d %s application(s) per month; %s already applied for %s (%s).", [cfg.max_applications_per_partner_month, prog, partner.id, month, concat(", ", sort(other_applications))]),
+} if {
 	cfg.max_applications_per_partner_month != null
 	count(other_applications) >= cfg.max_applications_per_partner_month
 }
@@ -150,8 +162,10 @@ path_stage(path) := s if {
 } else := "none"
 
 # FH-30: SI plan entry.
-partner_findings contains {"kind": "reject", "rule": "FH-30", "code": "FH_PLAN_THRESHOLD_NOT_MET",
-	"message": "The presales-expert incentive is for SI partners that passed capability differentiation, or passed role certification and were approved by Huawei Cloud for their value-customer contribution."} if {
+partner_findings contains {
+	"kind": "reject", "rule": "FH-30", "code": "FH_PLAN_THRESHOLD_NOT_MET",
+	"message": "The presales-expert incentive is for SI partners that passed capability differentiation, or passed role certification and were approved by Huawei Cloud for their value-customer contribution.",
+} if {
 	prog == "si_presales"
 	not si_entry
 }
@@ -178,8 +192,10 @@ certified_lecturers := {c.person_id |
 	cert_valid(c)
 }
 
-partner_findings contains {"kind": "reject", "rule": "FH-41", "code": "FH_LECTURER_THRESHOLD_NOT_MET",
-	"message": sprintf("The lecturer development fund needs at least %d certified HCCDP/HCCDE course lecturers; you have %d.", [input.rules.lecturer_funds.min_partner_lecturers, count(certified_lecturers)])} if {
+partner_findings contains {
+	"kind": "reject", "rule": "FH-41", "code": "FH_LECTURER_THRESHOLD_NOT_MET",
+	"message": sprintf("The lecturer development fund needs at least %d certified HCCDP/HCCDE course lecturers; you have %d.", [input.rules.lecturer_funds.min_partner_lecturers, count(certified_lecturers)]),
+} if {
 	prog == "lp_lecturer_dev"
 	count(certified_lecturers) < input.rules.lecturer_funds.min_partner_lecturers
 }
@@ -194,24 +210,32 @@ certified_engineers(scenario) := {c.person_id |
 	cert_valid(c)
 }
 
-entry_condition(scenario) := "ctsp" if partner.is_ctsp else := "certified_engineers" if {
+entry_condition(scenario) := "ctsp" if {
+	partner.is_ctsp
+} else := "certified_engineers" if {
 	path_stage("service") in {"role_certified", "differentiated"}
 	count(certified_engineers(scenario)) >= capability.min_certified_engineers
 } else := null
 
 plan_entry := {s: {"eligible": entry_condition(s) != null, "condition": entry_condition(s), "certified_engineers": count(certified_engineers(s))} |
 	some s, _ in capability.scenarios
-} if prog == "svc_capability_2025" else := null
+} if {
+	prog == "svc_capability_2025"
+} else := null
 
-partner_findings contains {"kind": kind, "rule": "FH-20", "code": "FH_PLAN_ENTRY_CONFIRMATION",
-	"message": sprintf("You qualify for the %s scenario through role certification and %d certified engineers; your ecosystem manager confirms the entry.", [s, count(certified_engineers(s))])} if {
+partner_findings contains {
+	"kind": kind, "rule": "FH-20", "code": "FH_PLAN_ENTRY_CONFIRMATION",
+	"message": sprintf("You qualify for the %s scenario through role certification and %d certified engineers; your ecosystem manager confirms the entry.", [s, count(certified_engineers(s))]),
+} if {
 	prog == "svc_capability_2025"
 	some s in {l.scenario | some l in lines}
 	entry_condition(s) == "certified_engineers"
 	kind := confirmation_kind
 }
 
-confirmation_kind := "refer" if capability.condition2_manual_review else := "note"
+confirmation_kind := "refer" if {
+	capability.condition2_manual_review
+} else := "note"
 
 partner_rejected if {
 	some f in partner_findings
@@ -232,8 +256,10 @@ findings contains line_finding(i, "reject", "FH-03", "FH_PERSON_UNKNOWN", sprint
 	p.partner_id != req.partner_id
 }
 
-line_finding(i, kind, rule, code, text) := {"line": i, "kind": kind, "rule": rule, "code": code,
-	"message": sprintf("Person %s: %s.", [lines[i].person_id, text])}
+line_finding(i, kind, rule, code, text) := {
+	"line": i, "kind": kind, "rule": rule, "code": code,
+	"message": sprintf("Person %s: %s.", [lines[i].person_id, text]),
+}
 
 period_from := dates.month_first(dates.month_at(window[0]))
 
@@ -263,7 +289,9 @@ findings contains line_finding(i, "reject", "FH-03", "FH_NOT_FORMAL_EMPLOYEE", t
 	text := not_formal_text(p)
 }
 
-not_formal_text(p) := "agency (dispatched) workers never qualify for FH" if p.dispatched else := "only formal employees with a signed labour contract qualify for FH"
+not_formal_text(p) := "agency (dispatched) workers never qualify for FH" if {
+	p.dispatched
+} else := "only formal employees with a signed labour contract qualify for FH"
 
 findings contains line_finding(i, "reject", "FH-03", "FH_NOT_FORMAL_EMPLOYEE", sprintf("the employment must be valid throughout the incentive period %s to %s", [period_from, period_to])) if {
 	some i, l in lines
@@ -362,12 +390,14 @@ qualification_gaps(p, t) := {g |
 	missing
 }
 
-expert_assessment_missing(p) := true if {
+expert_assessment_missing(p) if {
 	expert.requires_expert_group_assessment
 	not p.passed_expert_group_assessment
 } else := false
 
-experience_missing(p, t) := false if p.ict_years >= t.min_ict_years else := false if {
+experience_missing(p, t) := false if {
+	p.ict_years >= t.min_ict_years
+} else := false if {
 	t.alt_min_delivery_years != null
 	p.integration_delivery_years >= t.alt_min_delivery_years
 	p.transformation_projects_key_role >= t.alt_min_key_projects
@@ -390,13 +420,17 @@ prefixed(code, prefix) if code == prefix
 prefixed(code, prefix) if startswith(code, concat("", [prefix, "-"]))
 
 # FH-11, FH-14: the coefficient follows the city where social security is paid.
-coefficient(p) := null if p.social_security_country != regions.domestic_country else := regions.manual_review[p.social_security_city] if {
+coefficient(p) := null if {
+	p.social_security_country != regions.domestic_country
+} else := regions.manual_review[p.social_security_city] if {
 	regions.manual_review[p.social_security_city]
 } else := c if {
 	some t in regions.tiers
 	p.social_security_city in t.cities
 	c := t.coefficient
-} else := null if p.social_security_city == null else := regions.default_coefficient
+} else := null if {
+	p.social_security_city == null
+} else := regions.default_coefficient
 
 findings contains line_finding(i, "refer", "FH-14", "FH_REGION_MANUAL_REVIEW", text) if {
 	prog == "svc_expert_2024"
@@ -487,7 +521,9 @@ findings contains line_finding(i, "reject", "FH-33", "FH_SPECIALIST_TENURE_LT_3M
 	not tenure_ok(p)
 }
 
-tenure_from(p) := cal.months_later(p.project_specialist_since, si.min_specialist_months) if p.project_specialist_since != null else := "(unknown)"
+tenure_from(p) := cal.months_later(p.project_specialist_since, si.min_specialist_months) if {
+	p.project_specialist_since != null
+} else := "(unknown)"
 
 tenure_ok(p) if {
 	p.project_specialist_since != null
@@ -554,14 +590,18 @@ findings contains line_finding(i, "reject", "FH-33", "FH_PROJECT_ALREADY_USED", 
 }
 
 # FH-34 / AMB-11: a public-cloud project counts cash paid from max(start, month - 11) to the month.
-cash_from(pr) := max({pr.start_month, dates.month_at(month_idx - (si.cash_window_months - 1))}) if pr.start_month != null else := dates.month_at(month_idx - (si.cash_window_months - 1))
+cash_from(pr) := max({pr.start_month, dates.month_at(month_idx - (si.cash_window_months - 1))}) if {
+	pr.start_month != null
+} else := dates.month_at(month_idx - (si.cash_window_months - 1))
 
 project_cash(pr) := dec.sum([c.cash_amount |
 	some c in input.facts.project_cash
 	c.project_id == pr.id
 	c.month >= cash_from(pr)
 	c.month <= month
-]) if pr.is_public_cloud else := pr.cash_paid
+]) if {
+	pr.is_public_cloud
+} else := pr.cash_paid
 
 meets_scale(pr, lv) if dec.gte(project_cash(pr), lv.min_cash[pr.currency])
 
@@ -643,7 +683,9 @@ findings contains line_finding(i, "reject", "FH-35", "FH_SECOND_BELOW_PRINCIPAL_
 	currency := first_currency(l)
 }
 
-first_currency(l) := cited(l)[0].currency if count(cited(l)) > 0 else := si.domestic_currency
+first_currency(l) := cited(l)[0].currency if {
+	count(cited(l)) > 0
+} else := si.domestic_currency
 
 recognised_top(l, top) if {
 	some pr in cited(l)
@@ -737,7 +779,9 @@ line_findings(i) := object.get(findings_by_line, i, [])
 
 line_kinds(i) := {f.kind | some f in line_findings(i)}
 
-line_status(i) := "rejected" if partner_rejected else := "rejected" if {
+line_status(i) := "rejected" if {
+	partner_rejected
+} else := "rejected" if {
 	"reject" in line_kinds(i)
 } else := "referred" if {
 	"refer" in line_kinds(i)
@@ -746,7 +790,9 @@ line_status(i) := "rejected" if partner_rejected else := "rejected" if {
 	f.kind == "refer"
 } else := "eligible"
 
-amount_or_null(l) := a if a := line_amount(l) else := null
+amount_or_null(l) := a if {
+	a := line_amount(l)
+} else := null
 
 line_results := [object.union(
 	{
@@ -762,7 +808,9 @@ line_results := [object.union(
 	some i, l in lines
 ]
 
-line_amount_out(i, l) := null if line_status(i) == "rejected" else := amount_or_null(l)
+line_amount_out(i, l) := null if {
+	line_status(i) == "rejected"
+} else := amount_or_null(l)
 
 line_detail(l) := {
 	"coefficient": coefficient(p),
@@ -778,15 +826,21 @@ line_detail(l) := {
 	prog == "si_presales"
 } else := {}
 
-si_level_or_null(l) := si_level(l) if si_level(l) else := null
+si_level_or_null(l) := si_level(l) if {
+	si_level(l)
+} else := null
 
-cash_from_out(pr) := cash_from(pr) if pr.is_public_cloud else := null
+cash_from_out(pr) := cash_from(pr) if {
+	pr.is_public_cloud
+} else := null
 
 total_amount := dec.fixed(dec.sum([r.amount | some r in line_results; r.amount != null]), 2)
 
 count_status(s) := count([1 | some r in line_results; r.status == s])
 
-outcome := "deny" if partner_rejected else := "deny" if {
+outcome := "deny" if {
+	partner_rejected
+} else := "deny" if {
 	count_status("rejected") == count(lines)
 } else := "refer" if {
 	count_status("referred") > 0

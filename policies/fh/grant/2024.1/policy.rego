@@ -17,7 +17,11 @@ granted if {
 ledger := [
 	{"key": sprintf("fh_person:%s", [input.request.person_id]), "amount": line.amount},
 	{"key": sprintf("fh_partner:%s", [input.request.partner_id]), "amount": line.amount},
-] if granted else := hold if held else := []
+] if {
+	granted
+} else := hold if {
+	held
+} else := []
 
 # FH-01: a referred application is pending with the desk and blocks the person's period like a grant.
 # The manifest's hold_on_refer records these zero-amount rows; fh.release frees them when the desk
@@ -36,6 +40,10 @@ decision := {
 	"ledger": ledger,
 }
 
-granted_flag := true if granted else := false
+granted_flag if {
+	granted
+} else := false
 
-held_flag := true if held else := false
+held_flag if {
+	held
+} else := false

@@ -28,19 +28,25 @@ already_released if {
 	r.decision == "fh.release"
 }
 
-reasons contains {"rule": "FH-01", "code": "FH_GRANT_NOT_PENDING",
-	"message": sprintf("Application %s was granted for %s, not referred; a release does not undo a grant.", [req.application_id, req.person_id])} if {
+reasons contains {
+	"rule": "FH-01", "code": "FH_GRANT_NOT_PENDING",
+	"message": sprintf("Application %s was granted for %s, not referred; a release does not undo a grant.", [req.application_id, req.person_id]),
+} if {
 	granted
 }
 
-reasons contains {"rule": "FH-01", "code": "FH_NOTHING_HELD",
-	"message": sprintf("No referred application %s for %s (%s, %s) holds a period.", [req.application_id, req.person_id, req.programme, req.month])} if {
+reasons contains {
+	"rule": "FH-01", "code": "FH_NOTHING_HELD",
+	"message": sprintf("No referred application %s for %s (%s, %s) holds a period.", [req.application_id, req.person_id, req.programme, req.month]),
+} if {
 	not granted
 	not pending
 }
 
-reasons contains {"rule": "FH-01", "code": "FH_ALREADY_RELEASED",
-	"message": sprintf("The period held by application %s for %s was already released.", [req.application_id, req.person_id])} if {
+reasons contains {
+	"rule": "FH-01", "code": "FH_ALREADY_RELEASED",
+	"message": sprintf("The period held by application %s for %s was already released.", [req.application_id, req.person_id]),
+} if {
 	pending
 	already_released
 }
@@ -54,9 +60,13 @@ released if {
 ledger := [
 	{"key": sprintf("fh_person:%s", [req.person_id]), "amount": "0"},
 	{"key": sprintf("fh_partner:%s", [req.partner_id]), "amount": "0"},
-] if released else := []
+] if {
+	released
+} else := []
 
-released_flag := true if released else := false
+released_flag if {
+	released
+} else := false
 
 decision := {
 	"reasons": [r | some r in reasons],

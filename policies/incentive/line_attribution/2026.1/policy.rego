@@ -15,13 +15,13 @@ custody_sub if {
 	customer.finance_mode == "custody"
 }
 
-master := input.facts.master[0] if count(input.facts.master) > 0
+master := input.facts.master[0] if {
+	count(input.facts.master) > 0
+} else := null
 
-else := null
-
-partner := master.associated_partner_id if custody_sub
-
-else := customer.associated_partner_id
+partner := master.associated_partner_id if {
+	custody_sub
+} else := customer.associated_partner_id
 
 reasons contains {"code": "CUSTODY_TO_MASTER_PARTNER", "rule": "PERF-12", "effect": "note", "message": sprintf("%s is a custody sub-account: its performance goes to %s, the partner of master %s.", [customer.id, partner, customer.master_id])} if {
 	custody_sub
@@ -45,9 +45,9 @@ master_missing if {
 
 write_off if object.get(req, "write_off", false) == true
 
-counts_from := req.paid_at if not write_off
-
-else := object.get(req, "written_off_at", null)
+counts_from := req.paid_at if {
+	not write_off
+} else := object.get(req, "written_off_at", null)
 
 reasons contains {"code": "NOT_WRITTEN_OFF", "rule": "PERF-14", "effect": "note", "message": "A write-off line counts once it is written off."} if {
 	write_off
@@ -74,13 +74,13 @@ reasons contains {"code": "SPECIAL_TERMS_NO_REBATE", "rule": "PERF-13", "effect"
 	no_rebate == true
 }
 
-performance := dec.neg(req.amount) if negative
+performance := dec.neg(req.amount) if {
+	negative
+} else := req.amount
 
-else := req.amount
-
-period_performance := performance if in_period
-
-else := "0"
+period_performance := performance if {
+	in_period
+} else := "0"
 
 decision := {
 	"reasons": reasons,

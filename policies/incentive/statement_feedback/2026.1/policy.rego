@@ -9,8 +9,8 @@ reasons contains {"code": "STATEMENT_FINAL", "rule": "PERF-15", "message": sprin
 	status in {"publication_ended", "final"}
 }
 
-channel := "ticket_or_eco_manager" if status in {"publication_ended", "final"}
-
-else := "feedback"
+channel := "ticket_or_eco_manager" if {
+	status in {"publication_ended", "final"}
+} else := "feedback"
 
 decision := {"reasons": reasons, "outputs": {"channel": channel}}

@@ -61,11 +61,17 @@ reasons contains {
 
 accepted if count(reasons) == 0
 
-accepted_value := true if accepted else := false
+accepted_value if {
+	accepted
+} else := false
 
-ledger := [{"key": key, "amount": "1"}] if accepted else := []
+ledger := [{"key": key, "amount": "1"}] if {
+	accepted
+} else := []
 
-added := 1 if accepted else := 0
+added := 1 if {
+	accepted
+} else := 0
 
 decision := {
 	"reasons": reasons,

@@ -7,8 +7,10 @@ package arbiter.mdf.approval
 
 reasons(a, timing) := (before_approval(a, timing) | not_approved_in_year(a, timing)) | lapsed(a, timing)
 
-before_approval(a, timing) := {{"rule": "MDF-23", "code": "MDF_ACTIVITY_BEFORE_APPROVAL",
-	"message": sprintf("Approval completed on %s but the activity started on %s; costs of an activity started before approval are not paid.", [a.approved_on, a.first_start])} |
+before_approval(a, timing) := {{
+	"rule": "MDF-23", "code": "MDF_ACTIVITY_BEFORE_APPROVAL",
+	"message": sprintf("Approval completed on %s but the activity started on %s; costs of an activity started before approval are not paid.", [a.approved_on, a.first_start]),
+} |
 	a.approved_on != null
 	a.first_start != null
 	not approved_in_time(a, timing)
@@ -23,12 +25,16 @@ approved_in_time(a, timing) if {
 
 approval_deadline(a, timing) := sprintf("%d-%s", [a.year, timing.approval_deadline])
 
-not_approved_in_year(a, timing) := {{"rule": "MDF-25", "code": "MDF_NOT_APPROVED_IN_BUDGET_YEAR",
-	"message": sprintf("An application on the %d budget must complete approval by %s; it completed on %s.", [a.year, approval_deadline(a, timing), a.approved_on])} |
+not_approved_in_year(a, timing) := {{
+	"rule": "MDF-25", "code": "MDF_NOT_APPROVED_IN_BUDGET_YEAR",
+	"message": sprintf("An application on the %d budget must complete approval by %s; it completed on %s.", [a.year, approval_deadline(a, timing), a.approved_on]),
+} |
 	a.approved_on != null
 	a.approved_on > approval_deadline(a, timing)
-} | {{"rule": "MDF-25", "code": "MDF_NOT_APPROVED_IN_BUDGET_YEAR",
-	"message": sprintf("An application on the %d budget must complete approval by %s; it was submitted on %s.", [a.year, approval_deadline(a, timing), a.submitted_on])} |
+} | {{
+	"rule": "MDF-25", "code": "MDF_NOT_APPROVED_IN_BUDGET_YEAR",
+	"message": sprintf("An application on the %d budget must complete approval by %s; it was submitted on %s.", [a.year, approval_deadline(a, timing), a.submitted_on]),
+} |
 	a.approved_on == null
 	a.submitted_on != null
 	a.submitted_on > approval_deadline(a, timing)
@@ -41,8 +47,10 @@ next_year_date(a, timing) := a.last_end if timing.next_year_date_basis == "end"
 
 next_year_date(a, timing) := a.last_start if timing.next_year_date_basis == "start"
 
-lapsed(a, timing) := {{"rule": "MDF-26", "code": "MDF_BUDGET_LAPSED_JAN31",
-	"message": sprintf("An activity on the %d budget must be held by %s; this one is held until %s. The budget lapses and cannot be extended.", [a.year, next_year_deadline(a, timing), d])} |
+lapsed(a, timing) := {{
+	"rule": "MDF-26", "code": "MDF_BUDGET_LAPSED_JAN31",
+	"message": sprintf("An activity on the %d budget must be held by %s; this one is held until %s. The budget lapses and cannot be extended.", [a.year, next_year_deadline(a, timing), d]),
+} |
 	d := next_year_date(a, timing)
 	d != null
 	d > next_year_deadline(a, timing)

@@ -124,7 +124,9 @@ submitted_on := cal.beijing_date(object.get(req, "submitted_at", input.now))
 calendar_known := cal.covers(workdays, submitted_on, first_start)
 
 # AMB-21: without the calendar of those days the lead time is not counted at all, not guessed.
-lead_days := cal.working_days(workdays, submitted_on, first_start) if calendar_known else := null
+lead_days := cal.working_days(workdays, submitted_on, first_start) if {
+	calendar_known
+} else := null
 
 late if {
 	calendar_known
@@ -135,7 +137,9 @@ has_text(s) if trim_space(s) != ""
 
 late_reason_given if has_text(object.get(req, "late_reason", ""))
 
-approved_on := cal.beijing_date(req.approval_completed_at) if req.approval_completed_at else := null
+approved_on := cal.beijing_date(req.approval_completed_at) if {
+	req.approval_completed_at
+} else := null
 
 series if count(acts) > 1
 
@@ -143,18 +147,24 @@ series_window_end := cal.months_later(first_start, timing.series_max_months)
 
 # ---------------------------------------------------------------- reasons
 
-reasons contains {"rule": "MDF-01", "code": "MDF_NO_BUSINESS_INFO_CERT",
-	"message": "Only a partner that has passed business-information certification may apply for MDF."} if {
+reasons contains {
+	"rule": "MDF-01", "code": "MDF_NO_BUSINESS_INFO_CERT",
+	"message": "Only a partner that has passed business-information certification may apply for MDF.",
+} if {
 	not partner.business_info_certified
 }
 
-reasons contains {"rule": "MDF-10", "code": "MDF_PARTNER_BANNED_FOR_YEAR",
-	"message": sprintf("Your MDF eligibility for %s was cancelled after a false, split or duplicate claim.", [year_text])} if {
+reasons contains {
+	"rule": "MDF-10", "code": "MDF_PARTNER_BANNED_FOR_YEAR",
+	"message": sprintf("Your MDF eligibility for %s was cancelled after a false, split or duplicate claim.", [year_text]),
+} if {
 	year_text in partner.mdf_banned_years
 }
 
-reasons contains {"rule": "MDF-11", "code": "MDF_NO_CAP_FOR_STAGE",
-	"message": no_cap_message} if {
+reasons contains {
+	"rule": "MDF-11", "code": "MDF_NO_CAP_FOR_STAGE",
+	"message": no_cap_message,
+} if {
 	cap == null
 }
 
@@ -174,19 +184,25 @@ no_cap_message := sprintf("You are not on the %s path, so it gives you no MDF qu
 	not region_class
 } else := sprintf("A %v general distributor in region %s has no MDF quota.", [plan_row("distribution").level, region_class])
 
-reasons contains {"rule": "MDF-13", "code": "MDF_AMOUNT_NOT_POSITIVE",
-	"message": "The requested amount must be more than zero."} if {
+reasons contains {
+	"rule": "MDF-13", "code": "MDF_AMOUNT_NOT_POSITIVE",
+	"message": "The requested amount must be more than zero.",
+} if {
 	dec.lte(requested, "0")
 }
 
-reasons contains {"rule": "MDF-13", "code": "MDF_CAP_EXCEEDED",
-	"message": sprintf("You requested %s but only %s of your %s %s MDF quota of %s is left.", [dec.fixed(requested, 2), dec.fixed(remaining, 2), year_text, basis, dec.fixed(cap, 2)])} if {
+reasons contains {
+	"rule": "MDF-13", "code": "MDF_CAP_EXCEEDED",
+	"message": sprintf("You requested %s but only %s of your %s %s MDF quota of %s is left.", [dec.fixed(requested, 2), dec.fixed(remaining, 2), year_text, basis, dec.fixed(cap, 2)]),
+} if {
 	cap != null
 	dec.gt(dec.add(used, requested), cap)
 }
 
-reasons contains {"rule": "MDF-03", "code": "MDF_SOLUTION_NOT_RELEASED",
-	"message": sprintf("Solution %s must be built and released on Huawei Cloud (a launched baseline solution or a listed joint-operation product) before it can be used for MDF.", [sid])} if {
+reasons contains {
+	"rule": "MDF-03", "code": "MDF_SOLUTION_NOT_RELEASED",
+	"message": sprintf("Solution %s must be built and released on Huawei Cloud (a launched baseline solution or a listed joint-operation product) before it can be used for MDF.", [sid]),
+} if {
 	basis in elig.solution_release_required_for
 	some sid in object.get(req, "solution_ids", [])
 	not solution_released(sid)
@@ -198,64 +214,84 @@ solution_released(sid) if {
 	s.built_and_released
 }
 
-reasons contains {"rule": "MDF-06", "code": "MDF_SI_JOINT_ELEMENT_MISSING", "effect": "refer",
-	"message": "An SI activity should include a joint customer-facing showcase or a joint white paper; the ecosystem manager will review it."} if {
+reasons contains {
+	"rule": "MDF-06", "code": "MDF_SI_JOINT_ELEMENT_MISSING", "effect": "refer",
+	"message": "An SI activity should include a joint customer-facing showcase or a joint white paper; the ecosystem manager will review it.",
+} if {
 	basis == "si"
 	elig.si_joint_element == "manual_review"
 	not object.get(req, "si_joint_showcase", false)
 	not object.get(req, "si_joint_white_paper", false)
 }
 
-reasons contains {"rule": "MDF-07", "code": "MDF_LP_BUSINESS_NOT_AUTHORISED",
-	"message": "Learning & Enablement MDF may only promote the training or certification business you are authorised for."} if {
+reasons contains {
+	"rule": "MDF-07", "code": "MDF_LP_BUSINESS_NOT_AUTHORISED",
+	"message": "Learning & Enablement MDF may only promote the training or certification business you are authorised for.",
+} if {
 	basis == "lp"
 	elig.lp_requires_authorised_business
 	not object.get(req, "promotes_authorised_business", false)
 }
 
-reasons contains {"rule": "MDF-08", "code": "MDF_AUDIENCE_NOT_ELIGIBLE",
-	"message": sprintf("MDF must be spent entirely on activities for your customers or partners, not for audience %q.", [aud])} if {
+reasons contains {
+	"rule": "MDF-08", "code": "MDF_AUDIENCE_NOT_ELIGIBLE",
+	"message": sprintf("MDF must be spent entirely on activities for your customers or partners, not for audience %q.", [aud]),
+} if {
 	some aud in ({session_value(a, "audience") | some a in acts} | {req.audience})
 	not aud in elig.eligible_audiences
 }
 
-reasons contains {"rule": "MDF-08", "code": "NEEDS_INFO_OVER_STANDARD_REASON", "effect": "refer",
-	"message": "Costs above the standard need a stated reason in the application."} if {
+reasons contains {
+	"rule": "MDF-08", "code": "NEEDS_INFO_OVER_STANDARD_REASON", "effect": "refer",
+	"message": "Costs above the standard need a stated reason in the application.",
+} if {
 	object.get(req, "exceeds_cost_standard", false)
 	not has_text(object.get(req, "over_standard_reason", ""))
 }
 
-reasons contains {"rule": "MDF-09", "code": "MDF_ACTIVITY_TYPE_NOT_COVERED",
-	"message": sprintf("Activity type %q is not one of the MDF activity types.", [t])} if {
+reasons contains {
+	"rule": "MDF-09", "code": "MDF_ACTIVITY_TYPE_NOT_COVERED",
+	"message": sprintf("Activity type %q is not one of the MDF activity types.", [t]),
+} if {
 	some t in ({session_value(a, "activity_type") | some a in acts} | {req.activity_type})
 	not types[t]
 }
 
-reasons contains {"rule": "MDF-20", "code": "CALENDAR_NOT_CONFIGURED", "effect": "refer",
-	"message": sprintf("The working-day calendar does not cover %s to %s yet, so the lead time cannot be counted.", [submitted_on, first_start])} if {
+reasons contains {
+	"rule": "MDF-20", "code": "CALENDAR_NOT_CONFIGURED", "effect": "refer",
+	"message": sprintf("The working-day calendar does not cover %s to %s yet, so the lead time cannot be counted.", [submitted_on, first_start]),
+} if {
 	not calendar_known
 }
 
-reasons contains {"rule": "MDF-20", "code": "NEEDS_INFO_LATE_REASON", "effect": "refer",
-	"message": sprintf("The application was submitted %d working days before the activity; at least %d are required, so please explain why it is late.", [lead_days, timing.lead_working_days])} if {
+reasons contains {
+	"rule": "MDF-20", "code": "NEEDS_INFO_LATE_REASON", "effect": "refer",
+	"message": sprintf("The application was submitted %d working days before the activity; at least %d are required, so please explain why it is late.", [lead_days, timing.lead_working_days]),
+} if {
 	late
 	not late_reason_given
 }
 
-reasons contains {"rule": "MDF-20", "code": "LATE_WITH_REASON", "effect": "note",
-	"message": sprintf("Submitted %d working days before the activity (fewer than %d); the approver will see your reason.", [lead_days, timing.lead_working_days])} if {
+reasons contains {
+	"rule": "MDF-20", "code": "LATE_WITH_REASON", "effect": "note",
+	"message": sprintf("Submitted %d working days before the activity (fewer than %d); the approver will see your reason.", [lead_days, timing.lead_working_days]),
+} if {
 	late
 	late_reason_given
 }
 
-reasons contains {"rule": "MDF-21", "code": "ACTIVITY_DATES_INVALID",
-	"message": sprintf("A session cannot end (%s) before it starts (%s).", [a.end_date, a.start_date])} if {
+reasons contains {
+	"rule": "MDF-21", "code": "ACTIVITY_DATES_INVALID",
+	"message": sprintf("A session cannot end (%s) before it starts (%s).", [a.end_date, a.start_date]),
+} if {
 	some a in acts
 	a.end_date < a.start_date
 }
 
-reasons contains {"rule": "MDF-21", "code": "MDF_SERIES_NOT_COMBINABLE",
-	"message": sprintf("Sessions of one application must share the same %s.", [concat(", ", differing)])} if {
+reasons contains {
+	"rule": "MDF-21", "code": "MDF_SERIES_NOT_COMBINABLE",
+	"message": sprintf("Sessions of one application must share the same %s.", [concat(", ", differing)]),
+} if {
 	series
 	count(differing) > 0
 }
@@ -265,15 +301,19 @@ differing contains label if {
 	count({session_value(a, field) | some a in acts}) > 1
 }
 
-reasons contains {"rule": "MDF-21", "code": "MDF_SERIES_NOT_COMBINABLE",
-	"message": sprintf("A combined series may span at most %d months: it starts %s, so it must end before %s, but ends %s.", [timing.series_max_months, first_start, series_window_end, last_end])} if {
+reasons contains {
+	"rule": "MDF-21", "code": "MDF_SERIES_NOT_COMBINABLE",
+	"message": sprintf("A combined series may span at most %d months: it starts %s, so it must end before %s, but ends %s.", [timing.series_max_months, first_start, series_window_end, last_end]),
+} if {
 	series
 	timing.series_window == "rolling"
 	last_end >= series_window_end
 }
 
-reasons contains {"rule": "MDF-21", "code": "MDF_SERIES_NOT_COMBINABLE",
-	"message": sprintf("A combined series must stay within one calendar quarter: it starts %s and ends %s.", [first_start, last_end])} if {
+reasons contains {
+	"rule": "MDF-21", "code": "MDF_SERIES_NOT_COMBINABLE",
+	"message": sprintf("A combined series must stay within one calendar quarter: it starts %s and ends %s.", [first_start, last_end]),
+} if {
 	series
 	timing.series_window == "calendar_quarter"
 	cal.quarter_start(first_start) != cal.quarter_start(last_end)
@@ -290,8 +330,10 @@ reasons contains r if {
 	)
 }
 
-reasons contains {"rule": "MDF-24", "code": "MDF_OUTSIDE_BUDGET_YEAR",
-	"message": sprintf("The %s budget can only fund activities held from %s-01-01.", [year_text, year_text])} if {
+reasons contains {
+	"rule": "MDF-24", "code": "MDF_OUTSIDE_BUDGET_YEAR",
+	"message": sprintf("The %s budget can only fund activities held from %s-01-01.", [year_text, year_text]),
+} if {
 	first_start < sprintf("%s-01-01", [year_text])
 }
 
@@ -316,7 +358,9 @@ manual_review_only if {
 	}
 }
 
-fixed_or_null(x) := dec.fixed(x, 2) if x != null else := null
+fixed_or_null(x) := dec.fixed(x, 2) if {
+	x != null
+} else := null
 
 outputs := {
 	"application_id": req.application_id,
@@ -345,6 +389,10 @@ remaining_after := dec.fixed(dec.sub(remaining, requested), 2) if {
 	remaining != null
 } else := null
 
-already_committed_flag := true if already_committed else := false
+already_committed_flag if {
+	already_committed
+} else := false
 
-late_flag := true if late else := false
+late_flag if {
+	late
+} else := false

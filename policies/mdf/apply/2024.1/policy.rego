@@ -17,4 +17,6 @@ decision := {
 	"ledger": ledger,
 }
 
-consumed := dec.fixed(lib.requested, 2) if lib.outcome == "allow" else := "0.00"
+consumed := dec.fixed(lib.requested, 2) if {
+	lib.outcome == "allow"
+} else := "0.00"

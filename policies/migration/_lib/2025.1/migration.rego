@@ -26,24 +26,32 @@ joined if {
 }
 
 # Eligibility reasons: whether the partner may act at all (the matrix asks them for "apply").
-eligibility contains {"rule": "MOD-02", "code": "MOD_PLAN_END_NOT_CONFIGURED", "effect": "refer",
-	"message": "The plan's last day is not configured (migration.plan last_day)."} if {
+eligibility contains {
+	"rule": "MOD-02", "code": "MOD_PLAN_END_NOT_CONFIGURED", "effect": "refer",
+	"message": "The plan's last day is not configured (migration.plan last_day).",
+} if {
 	plan.last_day == null
 }
 
-eligibility contains {"rule": "MOD-02", "code": "MOD_PLAN_EXPIRED",
-	"message": sprintf("The model-migration plan ran until %s; it is %s.", [plan.last_day, today])} if {
+eligibility contains {
+	"rule": "MOD-02", "code": "MOD_PLAN_EXPIRED",
+	"message": sprintf("The model-migration plan ran until %s; it is %s.", [plan.last_day, today]),
+} if {
 	plan.last_day != null
 	today > plan.last_day
 }
 
-eligibility contains {"rule": "MOD-03", "code": "MOD_NOT_SOFTWARE_PATH",
-	"message": sprintf("Only partners on the %s path may join the model-migration plan.", [plan.join_path])} if {
+eligibility contains {
+	"rule": "MOD-03", "code": "MOD_NOT_SOFTWARE_PATH",
+	"message": sprintf("Only partners on the %s path may join the model-migration plan.", [plan.join_path]),
+} if {
 	not on_path
 }
 
-eligibility contains {"rule": "MOD-03", "code": "MOD_NOT_IN_PLAN",
-	"message": "Join the software-partner model adaptation and migration plan before applying for the incentive."} if {
+eligibility contains {
+	"rule": "MOD-03", "code": "MOD_NOT_IN_PLAN",
+	"message": "Join the software-partner model adaptation and migration plan before applying for the incentive.",
+} if {
 	action == "apply"
 	on_path
 	not joined
@@ -56,14 +64,20 @@ eligibility contains r if {
 
 reasons contains r if some r in eligibility
 
-reasons contains {"rule": "MOD-03", "code": "MOD_ALREADY_JOINED", "effect": "note",
-	"message": "The partner has already joined the plan."} if {
+reasons contains {
+	"rule": "MOD-03", "code": "MOD_ALREADY_JOINED", "effect": "note",
+	"message": "The partner has already joined the plan.",
+} if {
 	action == "join"
 	joined
 }
 
 effects := {object.get(r, "effect", "deny") | some r in reasons}
 
-outcome := "deny" if "deny" in effects else := "refer" if "refer" in effects else := "allow"
+outcome := "deny" if {
+	"deny" in effects
+} else := "refer" if {
+	"refer" in effects
+} else := "allow"
 
 verdict := {"deny": "REJECT", "refer": "NEEDS_INFO", "allow": "ALLOW"}[outcome]

@@ -51,24 +51,34 @@ solution_reasons(s, app) := {r | some r in solution_findings(s, app)}
 
 solution_findings(s, app) := {f |
 	some f in [
-		{"rule": "NRE-02", "code": "NRE_NOT_IN_PROGRAMME", "ok": in_programme(s),
-			"message": sprintf("Solution %s is not in a special programme you joined (Ascend Cloud/Pangu, Kunpeng Cloud, GaussDB, HarmonyOS apps-to-cloud).", [s.id])},
-		{"rule": "NRE-02", "code": "NRE_NOT_ACCESS_CERTIFIED", "ok": s.access_certified,
-			"message": sprintf("Solution %s has not passed the special-programme software-solution access certification.", [s.id])},
-		{"rule": "NRE-02", "code": "NRE_SOLUTION_RELEASED", "ok": not_released(s),
-			"message": sprintf("Solution %s is already released or listed; NRE is for solutions not yet released.", [s.id])},
-		{"rule": "NRE-03", "code": "NRE_ALREADY_APPLIED", "ok": count(other_apps(s.id, app)) == 0,
-			"message": sprintf("Solution %s already has its one NRE application (%s).", [s.id, concat(", ", sort(other_apps(s.id, app)))])},
+		{
+			"rule": "NRE-02", "code": "NRE_NOT_IN_PROGRAMME", "ok": in_programme(s),
+			"message": sprintf("Solution %s is not in a special programme you joined (Ascend Cloud/Pangu, Kunpeng Cloud, GaussDB, HarmonyOS apps-to-cloud).", [s.id]),
+		},
+		{
+			"rule": "NRE-02", "code": "NRE_NOT_ACCESS_CERTIFIED", "ok": s.access_certified,
+			"message": sprintf("Solution %s has not passed the special-programme software-solution access certification.", [s.id]),
+		},
+		{
+			"rule": "NRE-02", "code": "NRE_SOLUTION_RELEASED", "ok": not_released(s),
+			"message": sprintf("Solution %s is already released or listed; NRE is for solutions not yet released.", [s.id]),
+		},
+		{
+			"rule": "NRE-03", "code": "NRE_ALREADY_APPLIED", "ok": count(other_apps(s.id, app)) == 0,
+			"message": sprintf("Solution %s already has its one NRE application (%s).", [s.id, concat(", ", sort(other_apps(s.id, app)))]),
+		},
 	]
 	f.ok == false
 }
 
-in_programme(s) := true if {
+in_programme(s) if {
 	s.special_programme in terms.programmes
 	joined(s.special_programme)
 } else := false
 
-not_released(s) := false if s.built_and_released else := true
+not_released(s) := false if {
+	s.built_and_released
+} else := true
 
 finding_reason(f) := {"rule": f.rule, "code": f.code, "message": f.message}
 
@@ -76,8 +86,10 @@ finding_reason(f) := {"rule": f.rule, "code": f.code, "message": f.message}
 
 partner_reasons contains r if some r in payout.reasons
 
-partner_reasons contains {"rule": "NRE-04", "code": "NRE_CAP_NOT_CONFIGURED", "effect": "refer",
-	"message": "The NRE cap per solution is not configured (nre.terms cap_per_solution)."} if {
+partner_reasons contains {
+	"rule": "NRE-04", "code": "NRE_CAP_NOT_CONFIGURED", "effect": "refer",
+	"message": "The NRE cap per solution is not configured (nre.terms cap_per_solution).",
+} if {
 	cap == null
 }
 
@@ -93,13 +105,17 @@ eligibility contains finding_reason(f) if {
 
 reasons contains r if some r in eligibility
 
-reasons contains {"rule": "NRE-02", "code": "NRE_SOLUTION_UNKNOWN",
-	"message": sprintf("Solution %s is not one of yours.", [req.solution_id])} if {
+reasons contains {
+	"rule": "NRE-02", "code": "NRE_SOLUTION_UNKNOWN",
+	"message": sprintf("Solution %s is not one of yours.", [req.solution_id]),
+} if {
 	not solution
 }
 
-reasons contains {"rule": "NRE-05", "code": "NRE_RETROACTIVE",
-	"message": sprintf("The re-engineering was completed on %s, before this application; work done before applying is not funded.", [req.reengineering_completed_on])} if {
+reasons contains {
+	"rule": "NRE-05", "code": "NRE_RETROACTIVE",
+	"message": sprintf("The re-engineering was completed on %s, before this application; work done before applying is not funded.", [req.reengineering_completed_on]),
+} if {
 	done := object.get(req, "reengineering_completed_on", null)
 	done != null
 	done <= today
@@ -119,20 +135,28 @@ payable := dec.min(agreement.amount, cap) if {
 	cap != null
 }
 
-reasons contains {"rule": "NRE-04", "code": "NRE_CAP", "effect": "note",
-	"message": sprintf("The agreement's %s is above the cap of %s per solution; %s is payable.", [dec.fixed(agreement.amount, 2), dec.fixed(cap, 2), dec.fixed(cap, 2)])} if {
+reasons contains {
+	"rule": "NRE-04", "code": "NRE_CAP", "effect": "note",
+	"message": sprintf("The agreement's %s is above the cap of %s per solution; %s is payable.", [dec.fixed(agreement.amount, 2), dec.fixed(cap, 2), dec.fixed(cap, 2)]),
+} if {
 	payable != null
 	dec.gt(agreement.amount, cap)
 }
 
-reasons contains {"rule": "NRE-06", "code": "NRE_AMOUNT_BY_AGREEMENT", "effect": "note",
-	"message": "The amount is set by the NRE agreement your ecosystem manager uploads and confirms; none is confirmed yet."} if {
+reasons contains {
+	"rule": "NRE-06", "code": "NRE_AMOUNT_BY_AGREEMENT", "effect": "note",
+	"message": "The amount is set by the NRE agreement your ecosystem manager uploads and confirms; none is confirmed yet.",
+} if {
 	not agreement
 }
 
 effects := {object.get(r, "effect", "deny") | some r in reasons}
 
-outcome := "deny" if "deny" in effects else := "refer" if "refer" in effects else := "allow"
+outcome := "deny" if {
+	"deny" in effects
+} else := "refer" if {
+	"refer" in effects
+} else := "allow"
 
 partial if {
 	outcome == "allow"
@@ -140,9 +164,13 @@ partial if {
 	r.code == "NRE_CAP"
 }
 
-verdict := "PARTIAL" if partial else := {"deny": "REJECT", "refer": "NEEDS_INFO", "allow": "ALLOW"}[outcome]
+verdict := "PARTIAL" if {
+	partial
+} else := {"deny": "REJECT", "refer": "NEEDS_INFO", "allow": "ALLOW"}[outcome]
 
-fixed_or_null(x) := dec.fixed(x, 2) if x != null else := null
+fixed_or_null(x) := dec.fixed(x, 2) if {
+	x != null
+} else := null
 
 default agreement_amount := null
 

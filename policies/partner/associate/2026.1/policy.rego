@@ -92,7 +92,9 @@ reasons contains {"code": "NEW_CUSTOMER_TAG", "rule": "ASSOC-13", "effect": "not
 grace := dec.max(req.grace_period_days, cfg.grace_min_on_resale_association_days) if {
 	req.mode == "resale"
 	req.grace_period_days
-} else := req.grace_period_days if req.grace_period_days else := null
+} else := req.grace_period_days if {
+	req.grace_period_days
+} else := null
 
 reasons contains {"code": "GRACE_PERIOD_RAISED", "rule": "ASSOC-23", "effect": "note", "message": sprintf("The on-demand grace period is raised from %s to %s days.", [req.grace_period_days, grace])} if {
 	req.mode == "resale"

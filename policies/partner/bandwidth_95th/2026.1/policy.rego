@@ -46,16 +46,16 @@ dropped := to_number(dec.add(whole, 1)) if {
 	not dec.eq(whole, share)
 }
 
-dropped_out := dropped if cfg.p95_drop_rounding != null
-
-else := null
+dropped_out := dropped if {
+	cfg.p95_drop_rounding != null
+} else := null
 
 # Highest first; a point's decimal text is kept as sent.
 ranked := array.reverse(sort([[to_number(s.mbps), s.mbps] | some s in req.samples]))
 
-billing_point := ranked[dropped][1] if dropped < n
-
-else := null
+billing_point := ranked[dropped][1] if {
+	dropped < n
+} else := null
 
 decision := {
 	"reasons": reasons,

@@ -18,8 +18,8 @@ reasons contains {"code": "REVIEWED_AGAIN", "rule": "PS-06", "effect": "note", "
 	cert.name in {"HCIA", "HCIP", "HCIE"}
 }
 
-steps := ["delete_from_current_holder", "upload_to_new_holder"] if cert.source == "upload"
-
-else := []
+steps := ["delete_from_current_holder", "upload_to_new_holder"] if {
+	cert.source == "upload"
+} else := []
 
 decision := {"reasons": reasons, "outputs": {"steps": steps}}

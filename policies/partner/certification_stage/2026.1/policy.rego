@@ -40,7 +40,9 @@ computed := "differentiated" if {
 	"cloud_software" in valid_kinds
 } else := "joined"
 
-stage := computed if software else := profile.path_stage
+stage := computed if {
+	software
+} else := profile.path_stage
 
 titles := {"role_certified": "Cloud Software Partner", "differentiated": "Advanced Cloud Software Partner"}
 
@@ -73,11 +75,17 @@ reasons contains {"code": "STAGE_RECOMPUTED", "rule": "SW-08", "effect": "note",
 	profile.path_stage != stage
 }
 
-is_valid(s) := true if valid(s) else := false
+is_valid(s) if {
+	valid(s)
+} else := false
 
-basis := "solution_certifications" if software else := "recorded"
+basis := "solution_certifications" if {
+	software
+} else := "recorded"
 
-title := object.get(titles, stage, null) if software else := null
+title := object.get(titles, stage, null) if {
+	software
+} else := null
 
 decision := {
 	"reasons": reasons,

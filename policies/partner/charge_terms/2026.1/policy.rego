@@ -9,7 +9,9 @@ req := input.request
 customer := input.facts.customer
 
 # A sub whose master row is missing inherits nothing.
-master := input.facts.master[0] if count(input.facts.master) > 0 else := {}
+master := input.facts.master[0] if {
+	count(input.facts.master) > 0
+} else := {}
 
 custody_sub if {
 	customer.enterprise_role == "sub"
@@ -17,7 +19,9 @@ custody_sub if {
 }
 
 # DISC-07: a custody sub inherits the master's partner-set discount.
-partner_rate := object.get(master, "partner_discount", null) if custody_sub else := customer.partner_discount
+partner_rate := object.get(master, "partner_discount", null) if {
+	custody_sub
+} else := customer.partner_discount
 
 # DISC-09: a custody sub inherits the master's commercial discount; a non-custody sub when the master allows it.
 commercial_rate := object.get(master, "commercial_discount", null) if {

@@ -18,7 +18,9 @@ custody_sub if {
 	customer.master_id != null
 }
 
-account_of(t) := customer.id if time.parse_rfc3339_ns(t) <= cut else := customer.master_id
+account_of(t) := customer.id if {
+	time.parse_rfc3339_ns(t) <= cut
+} else := customer.master_id
 
 decision := {
 	"reasons": reasons,

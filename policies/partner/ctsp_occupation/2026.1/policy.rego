@@ -17,9 +17,9 @@ today := cal.beijing_date(input.now)
 
 project_of(e) := split(e.idempotency_key, "/")[0]
 
-base(p) := 1 if member.occupied_ctsp_project_id == p
-
-else := 0
+base(p) := 1 if {
+	member.occupied_ctsp_project_id == p
+} else := 0
 
 recorded_projects := {project_of(e) | some e in input.facts.usage} | {member.occupied_ctsp_project_id | member.occupied_ctsp_project_id != null}
 
@@ -87,13 +87,13 @@ reasons contains {"code": "NOT_OCCUPYING", "rule": "CTSP-03", "message": sprintf
 
 denied if some r in reasons
 
-amount := "1" if req.action == "occupy"
+amount := "1" if {
+	req.action == "occupy"
+} else := "-1"
 
-else := "-1"
-
-ledger := [{"key": sprintf("ctsp_specialist:%s", [member.id]), "amount": amount}] if not denied
-
-else := []
+ledger := [{"key": sprintf("ctsp_specialist:%s", [member.id]), "amount": amount}] if {
+	not denied
+} else := []
 
 after := occupied | {req.project_id} if {
 	not denied

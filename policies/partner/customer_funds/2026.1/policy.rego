@@ -8,7 +8,9 @@ customer := input.facts.customer
 
 partner := input.facts.partner[0] if count(input.facts.partner) > 0
 
-mode := customer.association_mode if customer.associated_partner_id != null else := "direct"
+mode := customer.association_mode if {
+	customer.associated_partner_id != null
+} else := "direct"
 
 # ASSOC-31: a resale customer cannot recharge itself; the partner allocates funds.
 reasons contains {"code": "RESALE_CUSTOMER_CANNOT_RECHARGE", "rule": "ASSOC-31", "message": "A resale customer cannot top up itself: the partner allocates funds."} if {
@@ -46,7 +48,11 @@ ready_to_invoice if {
 	req.account_info_complete
 }
 
-invoiced_by := "hc" if mode in {"advisory", "direct"} else := "general_distributor" if partner.partner_type == "cr" else := "partner"
+invoiced_by := "hc" if {
+	mode in {"advisory", "direct"}
+} else := "general_distributor" if {
+	partner.partner_type == "cr"
+} else := "partner"
 
 # ASSOC-35: resale customers contract offline with the partner (online only when the partner asks for it).
 reasons contains {"code": "RESALE_CONTRACT_WITH_PARTNER", "rule": "ASSOC-35", "message": "A resale customer signs offline with the partner; an online contract must be requested by the partner."} if {
@@ -82,7 +88,9 @@ reasons contains {"code": "REFUND_ROUTE_NOT_STATED", "rule": "ASSOC-29", "effect
 	object.get(req, "consumed_in_mode", "") != "resale"
 }
 
-funded_by := "partner" if mode == "resale" else := "customer"
+funded_by := "partner" if {
+	mode == "resale"
+} else := "customer"
 
 decision := {
 	"reasons": reasons,

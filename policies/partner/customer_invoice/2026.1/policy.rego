@@ -43,9 +43,9 @@ reasons contains {"code": "BILL_SPLIT", "rule": "BILL-03", "message": sprintf("A
 
 gbk_title if text.gbk_valid(req.title)
 
-title_bytes := text.gbk_len(req.title) if gbk_title
-
-else := null
+title_bytes := text.gbk_len(req.title) if {
+	gbk_title
+} else := null
 
 reasons contains {"code": "TITLE_NOT_GBK", "rule": "BILL-05", "message": "The invoice title has a character an invoice (GBK) cannot print."} if {
 	not gbk_title
@@ -56,11 +56,11 @@ reasons contains {"code": "TITLE_TOO_LONG", "rule": "BILL-05", "message": sprint
 	title_bytes > cfg.invoice_title_max_bytes
 }
 
-postage := "none" if req.delivery == "electronic"
-
-else := "hc" if dec.gte(req.amount, cfg.postage_hc_pays_from)
-
-else := "customer_cash_on_delivery"
+postage := "none" if {
+	req.delivery == "electronic"
+} else := "hc" if {
+	dec.gte(req.amount, cfg.postage_hc_pays_from)
+} else := "customer_cash_on_delivery"
 
 decision := {
 	"reasons": reasons,

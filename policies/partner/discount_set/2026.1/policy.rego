@@ -30,7 +30,9 @@ reasons contains {"code": "NO_DISCOUNT_PERMISSION", "rule": "DISC-01", "message"
 }
 
 # DISC-02 with AMB-12: only the customer-manager role alone is scoped to its own customers.
-scope := "own_customers" if roles == {"customer_manager"} else := "all_customers"
+scope := "own_customers" if {
+	roles == {"customer_manager"}
+} else := "all_customers"
 
 reasons contains {"code": "OPERATOR_SCOPE_ALL_CUSTOMERS", "rule": "DISC-02", "effect": "note", "message": "The customer-manager role combined with another role manages all customers (AMB-12)."} if {
 	"customer_manager" in roles

@@ -10,13 +10,19 @@ req := input.request
 
 profile := input.facts.profile
 
-solution := input.facts.solution[0] if count(input.facts.solution) > 0 else := null
+solution := input.facts.solution[0] if {
+	count(input.facts.solution) > 0
+} else := null
 
 families := {"ascend_pangu", "kunpeng", "gaussdb", "harmonyos"}
 
-family := solution.eco_family if solution != null else := null
+family := solution.eco_family if {
+	solution != null
+} else := null
 
-plan := sprintf("eco_special_%s", [family]) if family in families else := null
+plan := sprintf("eco_special_%s", [family]) if {
+	family in families
+} else := null
 
 in_plan if {
 	some m in input.facts.plans
@@ -85,12 +91,14 @@ rights := {
 	"mdf": mdf_right,
 }
 
-admission_right := true if {
+admission_right if {
 	solution.eco_special_admission_passed
 	not solution.released
 } else := false
 
-mdf_right := true if solution.eco_special_tech_certified else := false
+mdf_right if {
+	solution.eco_special_tech_certified
+} else := false
 
 reasons contains {"code": "RIGHT_NOT_AVAILABLE", "rule": "ECO-05", "message": sprintf("The %s right needs the admission review passed and the solution not yet released or listed (AMB-23).", [req.step])} if {
 	req.step in {"test_voucher", "nre"}

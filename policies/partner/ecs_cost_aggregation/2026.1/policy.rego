@@ -17,9 +17,9 @@ own_product := {
 	"hc_image": "IMS", "koogallery_image": "IMS", "separate_evs": "EVS", "separate_ims": "IMS",
 }
 
-under_ecs := {"host", "system_disk", "data_disk", "hc_image"} if req.billing_mode == "yearly_monthly"
-
-else := {"host", "system_disk", "hc_image"}
+under_ecs := {"host", "system_disk", "data_disk", "hc_image"} if {
+	req.billing_mode == "yearly_monthly"
+} else := {"host", "system_disk", "hc_image"}
 
 product(c) := "ECS" if {
 	aggregated
@@ -30,9 +30,9 @@ lines := [{"component": l.component, "amount": l.amount, "product": product(l.co
 
 totals := {p: dec.fixed(dec.sum([l.amount | some l in lines; l.product == p]), 2) | some p in {"ECS", "EVS", "IMS"}}
 
-is_aggregated if aggregated
-
-else := false
+is_aggregated if {
+	aggregated
+} else := false
 
 reasons contains {"code": "AGGREGATED_UNDER_ECS", "rule": "BILL-17", "effect": "note", "message": sprintf("From %s the ECS sub-resources are billed under ECS (%s).", [cfg.ecs_aggregation_from, req.billing_mode])} if aggregated
 

@@ -65,7 +65,7 @@ reasons contains {"code": "SETTING_NOT_CONFIGURED", "rule": "SP-14", "effect": "
 	window_hours == null
 }
 
-deadline_ns := time.parse_rfc3339_ns(req.verification_sent_at) + (window_hours * 3600) * 1000000000 if {
+deadline_ns := time.parse_rfc3339_ns(req.verification_sent_at) + ((window_hours * 3600) * 1000000000) if {
 	not onboard
 	window_hours != null
 }
@@ -84,7 +84,9 @@ reasons contains {"code": "MOBILE_MUST_DIFFER", "rule": "SP-14", "message": "The
 	req.mobile_same_as_main
 }
 
-registration_deadline := cal.beijing_time(deadline_ns) if deadline_ns else := null
+registration_deadline := cal.beijing_time(deadline_ns) if {
+	deadline_ns
+} else := null
 
 decision := {
 	"reasons": reasons,

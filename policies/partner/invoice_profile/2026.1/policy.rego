@@ -20,9 +20,9 @@ reasons contains {"code": "ONE_VALID_PROFILE", "rule": "BILL-05", "message": spr
 
 gbk_title if text.gbk_valid(req.title)
 
-title_bytes := text.gbk_len(req.title) if gbk_title
-
-else := null
+title_bytes := text.gbk_len(req.title) if {
+	gbk_title
+} else := null
 
 reasons contains {"code": "TITLE_NOT_GBK", "rule": "BILL-05", "message": "The invoice title has a character an invoice (GBK) cannot print."} if {
 	not gbk_title
@@ -35,9 +35,9 @@ reasons contains {"code": "TITLE_TOO_LONG", "rule": "BILL-05", "message": sprint
 
 denied if some r in reasons
 
-ledger := [{"key": sprintf("invoice_profile:%s", [req.account_id]), "amount": "1"}] if not denied
-
-else := []
+ledger := [{"key": sprintf("invoice_profile:%s", [req.account_id]), "amount": "1"}] if {
+	not denied
+} else := []
 
 decision := {
 	"reasons": reasons,

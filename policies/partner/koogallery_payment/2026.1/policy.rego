@@ -12,9 +12,9 @@ under_cloud if {
 	cal.beijing_date(input.now) >= account.contracting_entity_change_on
 }
 
-entity := cfg.entity_after_change if under_cloud
-
-else := cfg.entity_before_change
+entity := cfg.entity_after_change if {
+	under_cloud
+} else := cfg.entity_before_change
 
 reasons contains {"code": "PAYMENT_METHOD_NOT_ACCEPTED", "rule": "BILL-14", "message": sprintf("Under %s KooGallery general goods are paid by balance, Huawei Pay or enterprise online banking, not %s.", [entity, input.request.payment_method])} if {
 	under_cloud

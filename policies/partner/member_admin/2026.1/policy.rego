@@ -10,9 +10,9 @@ actor := input.facts.actor
 
 cfg := input.rules.org
 
-member := input.facts.member[0] if count(input.facts.member) > 0
-
-else := null
+member := input.facts.member[0] if {
+	count(input.facts.member) > 0
+} else := null
 
 roles := {r | some r in object.get(req, "roles", [])}
 

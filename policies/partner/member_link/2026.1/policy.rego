@@ -106,9 +106,9 @@ linked_in_window(l) if time.parse_rfc3339_ns(l.unlinked_at) > window_start
 
 denied if some r in reasons
 
-ledger := [{"key": sprintf("member_link:%s", [req.invitee_id]), "amount": "1"}] if not denied
-
-else := []
+ledger := [{"key": sprintf("member_link:%s", [req.invitee_id]), "amount": "1"}] if {
+	not denied
+} else := []
 
 decision := {
 	"reasons": reasons,

@@ -13,9 +13,9 @@ cfg := input.rules.org
 
 perm := req.permission
 
-grants(role) := {p | some p in member.custom_permissions} if role == "custom"
-
-else := {p | some p in object.get(cfg.role_permissions, role, [])}
+grants(role) := {p | some p in member.custom_permissions} if {
+	role == "custom"
+} else := {p | some p in object.get(cfg.role_permissions, role, [])}
 
 granted_by contains role if {
 	some role in member.roles
@@ -60,9 +60,9 @@ cm_excluded if {
 }
 
 # ORG-03 with AMB-12: a lone customer manager acts on its own customers only.
-scope := "own" if member.roles == ["customer_manager"]
-
-else := "all"
+scope := "own" if {
+	member.roles == ["customer_manager"]
+} else := "all"
 
 own_customer if {
 	some m in input.facts.manager

@@ -12,9 +12,9 @@ opp := input.facts.opportunity
 
 cfg := input.rules.org
 
-kind := "PO" if opp.shared_by == "partner"
-
-else := "HO"
+kind := "PO" if {
+	opp.shared_by == "partner"
+} else := "HO"
 
 po_actions := {"submit", "edit", "withdraw", "resubmit"}
 
@@ -140,9 +140,9 @@ reasons contains {"code": "NOT_SHARED", "rule": "OPP-07", "message": sprintf("HO
 	opp.shared_at == null
 }
 
-deadline := sprintf("%sT23:59:59+08:00", [deadline_day]) if deadline_day
-
-else := null
+deadline := sprintf("%sT23:59:59+08:00", [deadline_day]) if {
+	deadline_day
+} else := null
 
 decision := {
 	"reasons": reasons,

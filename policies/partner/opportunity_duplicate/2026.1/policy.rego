@@ -7,13 +7,13 @@ package arbiter.partner.opportunity_duplicate
 
 opp := input.facts.opportunity
 
-kind(o) := "PO" if o.shared_by == "partner"
+kind(o) := "PO" if {
+	o.shared_by == "partner"
+} else := "HO"
 
-else := "HO"
-
-start(o) := o.pdm_approved_at if kind(o) == "PO"
-
-else := o.crm_created_at
+start(o) := o.pdm_approved_at if {
+	kind(o) == "PO"
+} else := o.crm_created_at
 
 live(o) if {
 	start(o) != null
@@ -47,9 +47,9 @@ reasons contains {"code": "NOT_YET_VALID", "rule": "OPP-06", "effect": "refer", 
 	start(opp) == null
 }
 
-by_kind := "PDM approval" if kind(opp) == "PO"
-
-else := "CRM creation"
+by_kind := "PDM approval" if {
+	kind(opp) == "PO"
+} else := "CRM creation"
 
 reasons contains {"code": "DUPLICATE_OPPORTUNITY", "rule": "OPP-06", "message": sprintf("%s %s is a duplicate of %s, valid earlier for the same customer.", [kind(opp), opp.id, earlier[0][1]])} if {
 	start(opp) != null

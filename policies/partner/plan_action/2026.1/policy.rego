@@ -193,7 +193,9 @@ stage_names := ["none", "joined", "role_certified", "differentiated"]
 
 path_ranks := [object.get(rank, a.path_stage, 0) | some a in input.facts.accounts; a.path in {"software", "service", "si"}]
 
-best_path_stage := stage_names[max(path_ranks)] if count(path_ranks) > 0 else := "none"
+best_path_stage := stage_names[max(path_ranks)] if {
+	count(path_ranks) > 0
+} else := "none"
 
 remedy := "switch to the account on the path and complete role certification" if {
 	best_path_stage == "joined"
@@ -216,7 +218,9 @@ reasons contains {"code": "NO_LEVEL_RULE", "rule": "SP-16", "effect": "refer", "
 	plan in {"general_distributor", "pce"}
 }
 
-levels := cfg_levels if plan == "solution_provider" else := []
+levels := cfg_levels if {
+	plan == "solution_provider"
+} else := []
 
 cfg_levels := input.rules.cert.sp_levels
 
@@ -282,9 +286,13 @@ admission := "automatic" if {
 	joining("general_distributor")
 } else := null
 
-manual_review := false if joining("pce") else := null
+manual_review := false if {
+	joining("pce")
+} else := null
 
-remedy_steps := cr_steps if action == "change_gd" else := []
+remedy_steps := cr_steps if {
+	action == "change_gd"
+} else := []
 
 decision := {
 	"reasons": reasons,

@@ -37,7 +37,9 @@ enterprise_excluded := [c.id |
 ]
 
 # AMB-08: with the switch on, one certificate per person and level is counted.
-counted := {[c.holder_id, cfg.cert_levels[c.name]] | some c in qualifying} if cfg.one_cert_per_person_per_level else := {[c.id, cfg.cert_levels[c.name]] | some c in qualifying}
+counted := {[c.holder_id, cfg.cert_levels[c.name]] | some c in qualifying} if {
+	cfg.one_cert_per_person_per_level
+} else := {[c.id, cfg.cert_levels[c.name]] | some c in qualifying}
 
 n_all := count(counted)
 

@@ -10,7 +10,9 @@ profile := input.facts.profile
 
 rows := input.facts.solution
 
-solution := rows[0] if count(rows) > 0 else := null
+solution := rows[0] if {
+	count(rows) > 0
+} else := null
 
 certify := req.action == "certify"
 
@@ -101,7 +103,9 @@ failures contains {"code": "ADVANCED_CONDITIONS_NOT_MET", "rule": "SW-07", "mess
 	count(advanced_scenarios) == 0
 }
 
-scenarios := cloud_scenarios if kind == "cloud_software" else := advanced_scenarios
+scenarios := cloud_scenarios if {
+	kind == "cloud_software"
+} else := advanced_scenarios
 
 denied if some r in failures
 
@@ -121,7 +125,9 @@ notes contains {"code": "DIRECT_TO_DIFFERENTIATION", "rule": "SW-03", "effect": 
 	kind == "advanced_cloud_software"
 }
 
-stage_after := {"cloud_software": "role_certified", "advanced_cloud_software": "differentiated"}[kind] if passed else := null
+stage_after := {"cloud_software": "role_certified", "advanced_cloud_software": "differentiated"}[kind] if {
+	passed
+} else := null
 
 # SW-11: the certificate is downloaded once the certification has passed.
 failures contains {"code": "NOT_CERTIFIED", "rule": "SW-11", "message": sprintf("Solution %s is not certified (%s): its certificate is available once the certification passes.", [req.solution_id, solution.cert_status])} if {
@@ -138,9 +144,13 @@ failures contains {"code": "SOLUTION_NOT_FOUND", "rule": "SW-11", "message": spr
 
 reasons := failures | notes
 
-passed_out := true if passed else := false
+passed_out if {
+	passed
+} else := false
 
-scenario_list := sort([s | some s in scenarios]) if reviewed else := []
+scenario_list := sort([s | some s in scenarios]) if {
+	reviewed
+} else := []
 
 decision := {
 	"reasons": reasons,

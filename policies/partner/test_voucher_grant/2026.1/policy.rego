@@ -59,15 +59,23 @@ reasons contains {"code": "CAP_EXCEEDED", "rule": "SW-10", "message": sprintf("T
 	dec.gt(dec.add(granted, requested), cap)
 }
 
-remaining_before := dec.max("0", dec.sub(cap, granted)) if cap != null else := null
+remaining_before := dec.max("0", dec.sub(cap, granted)) if {
+	cap != null
+} else := null
 
 denied if some r in reasons
 
-ledger := [{"key": sprintf("partner_test_voucher:%s", [req.uscc]), "amount": requested}] if not denied else := []
+ledger := [{"key": sprintf("partner_test_voucher:%s", [req.uscc]), "amount": requested}] if {
+	not denied
+} else := []
 
-granted_after := dec.add(granted, requested) if not denied else := granted
+granted_after := dec.add(granted, requested) if {
+	not denied
+} else := granted
 
-remaining := dec.fixed(dec.sub(cap, granted_after), 2) if cap != null else := null
+remaining := dec.fixed(dec.sub(cap, granted_after), 2) if {
+	cap != null
+} else := null
 
 decision := {
 	"reasons": reasons,

@@ -74,7 +74,9 @@ resale_leaving if req.change in {"resale_unbind", "resale_to_advisory"}
 grace := dec.max(req.grace_period_days, cfg.grace_min_on_resale_unbind_days) if {
 	resale_leaving
 	req.grace_period_days
-} else := req.grace_period_days if req.grace_period_days else := null
+} else := req.grace_period_days if {
+	req.grace_period_days
+} else := null
 
 reasons contains {"code": "GRACE_PERIOD_RAISED", "rule": "ASSOC-23", "effect": "note", "message": sprintf("The on-demand grace period is raised from %s to %s days.", [req.grace_period_days, grace])} if {
 	resale_leaving

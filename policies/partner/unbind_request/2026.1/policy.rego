@@ -66,7 +66,9 @@ ledger := [{"key": sprintf("partner_unbind:%s", [req.customer_id]), "amount": "1
 } else := []
 
 # ASSOC-03, ASSOC-17, ASSOC-18: the request waits for the other side; no unilateral unbind.
-awaiting := "customer" if req.initiator == "partner" else := "partner_admin"
+awaiting := "customer" if {
+	req.initiator == "partner"
+} else := "partner_admin"
 
 decision := {
 	"reasons": reasons,

@@ -74,9 +74,9 @@ cash_due := dec.fixed(dec.sub(req.order_amount, deduction), 2)
 
 denied if some r in reasons
 
-ledger := [] if denied
-
-else := [
+ledger := [] if {
+	denied
+} else := [
 	{"key": sprintf("partner_order:%s", [req.order_id]), "amount": "1"},
 	{"key": sprintf("partner_voucher:%s", [req.voucher_id]), "amount": "1"},
 ]

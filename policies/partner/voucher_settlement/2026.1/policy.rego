@@ -13,7 +13,9 @@ order := sort([[time.parse_rfc3339_ns(l.transaction_time), l.id, i] | some i, l 
 lines := [req.lines[order[k][2]] | some k in numbers.range(0, n - 1)]
 
 # Pools: vouchers restricted to a customer, and the unrestricted ones, each with its slice [start, end).
-pool_of(v) := v.restricted_customer_id if v.restricted_customer_id else := ""
+pool_of(v) := v.restricted_customer_id if {
+	v.restricted_customer_id
+} else := ""
 
 slices[p] := [{"id": v.id, "start": dec.sum([w.amount | some j, w in vs; j < i]), "end": dec.sum([w.amount | some j, w in vs; j <= i])} |
 	some i, v in vs
@@ -22,18 +24,24 @@ slices[p] := [{"id": v.id, "start": dec.sum([w.amount | some j, w in vs; j < i])
 	vs := [v | some v in req.vouchers; pool_of(v) == p]
 }
 
-pool_total(p) := slices[p][count(slices[p]) - 1].end if count(object.get(slices, p, [])) > 0 else := "0"
+pool_total(p) := slices[p][count(slices[p]) - 1].end if {
+	count(object.get(slices, p, [])) > 0
+} else := "0"
 
 clamp(x, hi) := dec.max("0", dec.min(hi, x))
 
 # Per sorted line k: restricted draw r, then unrestricted draw g.
-prior_same(k) := dec.sum([lines[j].amount | some j in numbers.range(0, k - 1); lines[j].customer_id == lines[k].customer_id]) if k > 0 else := "0"
+prior_same(k) := dec.sum([lines[j].amount | some j in numbers.range(0, k - 1); lines[j].customer_id == lines[k].customer_id]) if {
+	k > 0
+} else := "0"
 
 restricted_used[k] := clamp(dec.sub(pool_total(lines[k].customer_id), prior_same(k)), lines[k].amount) if some k in numbers.range(0, n - 1)
 
 need[k] := dec.sub(lines[k].amount, restricted_used[k]) if some k in numbers.range(0, n - 1)
 
-prior_need(k) := dec.sum([need[j] | some j in numbers.range(0, k - 1)]) if k > 0 else := "0"
+prior_need(k) := dec.sum([need[j] | some j in numbers.range(0, k - 1)]) if {
+	k > 0
+} else := "0"
 
 general_used[k] := clamp(dec.sub(pool_total(""), prior_need(k)), need[k]) if some k in numbers.range(0, n - 1)
 
@@ -54,7 +62,9 @@ matched := [{
 		draws(k, "", prior_need(k), general_used[k]),
 	),
 	"settlement_due": dec.fixed(dec.sub(need[k], general_used[k]), 2),
-} | some k in numbers.range(0, n - 1)]
+} |
+	some k in numbers.range(0, n - 1)
+]
 
 used_of(id) := dec.sum([d.amount | some m in matched; some d in m.vouchers; d.voucher_id == id])
 

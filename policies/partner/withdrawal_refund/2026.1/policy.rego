@@ -19,9 +19,9 @@ topped_up_after_change if {
 	cal.beijing_date(req.topped_up_at) >= change_on
 }
 
-received_by := cfg.entity_after_change if topped_up_after_change
-
-else := cfg.entity_before_change
+received_by := cfg.entity_after_change if {
+	topped_up_after_change
+} else := cfg.entity_before_change
 
 offline if req.topup_channel == "offline_transfer"
 
@@ -35,15 +35,15 @@ refunder := cfg.offline_transfer_refunder if {
 	withdrawn_after_change
 } else := received_by
 
-route := "bank_transfer" if offline
-
-else := "original_route"
+route := "bank_transfer" if {
+	offline
+} else := "original_route"
 
 holder_channels := {"alipay", "wechat"}
 
-expected_name := object.get(req, "payer_name", "") if req.topup_channel in holder_channels
-
-else := account.company_name
+expected_name := object.get(req, "payer_name", "") if {
+	req.topup_channel in holder_channels
+} else := account.company_name
 
 reasons contains {"code": "PAYEE_NAME_MISMATCH", "rule": "BILL-08", "message": sprintf("A %s top-up is withdrawn to an account named %s.", [req.topup_channel, expected_name])} if {
 	trim_space(req.payee_account_name) != expected_name

@@ -177,7 +177,7 @@ reasons contains {
 }
 
 # PURCH-11: supervised goods need requirements submitted under Service Supervision after payment.
-needs_submission := true if {
+needs_submission if {
 	product.supervised
 	delivery in settings.supervised_submission_delivery_types
 } else := false
@@ -251,7 +251,7 @@ decision := {
 	}]),
 }
 
-auto_deployed_periodic := true if {
+auto_deployed_periodic if {
 	auto_deployed
 	periodic
 } else := false

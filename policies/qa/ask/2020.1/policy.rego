@@ -52,7 +52,7 @@ decision := {
 	"ledger": ledger,
 }
 
-accepted_value := true if {
+accepted_value if {
 	accepted
 } else := false
 

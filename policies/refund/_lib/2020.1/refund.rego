@@ -93,7 +93,7 @@ paid_times := array.concat(
 
 paid_at_ns := paid_times[0] if count(paid_times) > 0
 
-returns_coupon(p) := true if {
+returns_coupon(p) if {
 	coupon_returned(p)
 } else := false
 

@@ -130,7 +130,7 @@ auto_accept_after := cal.beijing_time(auto_accept_ns) if {
 	auto_accept_ns
 } else := null
 
-may_appeal := true if {
+may_appeal if {
 	appeal_allowed
 } else := false
 

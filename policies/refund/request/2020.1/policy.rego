@@ -38,7 +38,7 @@ ledger := array.concat(quota_entries, target_entries) if {
 	accepted
 } else := []
 
-is_accepted := true if {
+is_accepted if {
 	accepted
 } else := false
 

@@ -132,7 +132,7 @@ reasons contains {
 	facts.product.requires_account_email
 	facts.account.email_set
 	facts.account.email_set_at != null
-	time.parse_rfc3339_ns(facts.account.email_set_at) + (settings.email_settle_minutes * 60) * 1000000000 > now_ns
+	time.parse_rfc3339_ns(facts.account.email_set_at) + ((settings.email_settle_minutes * 60) * 1000000000) > now_ns
 }
 
 # TRIAL-08: joint-operation trials sign in through a joint-operation organization.
@@ -144,7 +144,7 @@ reasons contains {
 	object.get(account_settings, "joint_org_id", null) == null
 }
 
-eligible := true if {
+eligible if {
 	count(reasons) == 0
 } else := false
 

@@ -118,20 +118,26 @@ holder := h if {
 # ---------------------------------------------------------------- reasons
 
 # Eligibility reasons: whether this partner may apply for the kind on this basis at all (the matrix asks them).
-eligibility contains {"rule": kind_rule, "code": "VCH_NOT_ON_PATH",
-	"message": sprintf("You are not on the %s path, so it gives you no %ss.", [basis, kind_name])} if {
+eligibility contains {
+	"rule": kind_rule, "code": "VCH_NOT_ON_PATH",
+	"message": sprintf("You are not on the %s path, so it gives you no %ss.", [basis, kind_name]),
+} if {
 	basis in path_bases
 	not path_row
 }
 
-eligibility contains {"rule": kind_rule, "code": "VCH_STAGE_NOT_ELIGIBLE",
-	"message": sprintf("The %s path gives %ss from role certification on; you are at stage %s.", [basis, kind_name, path_row.stage])} if {
+eligibility contains {
+	"rule": kind_rule, "code": "VCH_STAGE_NOT_ELIGIBLE",
+	"message": sprintf("The %s path gives %ss from role certification on; you are at stage %s.", [basis, kind_name, path_row.stage]),
+} if {
 	path_row
 	not eligible_stage
 }
 
-eligibility contains {"rule": "VCH-04", "code": "VCH_NO_CERTIFIED_SOLUTION",
-	"message": "Software-partner test vouchers are granted once a solution has passed cloud-software certification; none of yours has."} if {
+eligibility contains {
+	"rule": "VCH-04", "code": "VCH_NO_CERTIFIED_SOLUTION",
+	"message": "Software-partner test vouchers are granted once a solution has passed cloud-software certification; none of yours has.",
+} if {
 	basis == "software"
 	kind == "test"
 	eligible_stage
@@ -139,8 +145,10 @@ eligibility contains {"rule": "VCH-04", "code": "VCH_NO_CERTIFIED_SOLUTION",
 	not expired_certified_solution
 }
 
-eligibility contains {"rule": "GEN-05", "code": "VCH_CERTIFICATION_EXPIRED",
-	"message": "Your solution's cloud-software certification has expired (it is valid one year); renew it to apply for test vouchers."} if {
+eligibility contains {
+	"rule": "GEN-05", "code": "VCH_CERTIFICATION_EXPIRED",
+	"message": "Your solution's cloud-software certification has expired (it is valid one year); renew it to apply for test vouchers.",
+} if {
 	basis == "software"
 	kind == "test"
 	eligible_stage
@@ -148,28 +156,36 @@ eligibility contains {"rule": "GEN-05", "code": "VCH_CERTIFICATION_EXPIRED",
 	expired_certified_solution
 }
 
-eligibility contains {"rule": "VCH-05", "code": "VCH_SPECIAL_TEST_ONLY",
-	"message": sprintf("The %s special programme grants test vouchers only.", [basis])} if {
+eligibility contains {
+	"rule": "VCH-05", "code": "VCH_SPECIAL_TEST_ONLY",
+	"message": sprintf("The %s special programme grants test vouchers only.", [basis]),
+} if {
 	basis in programmes
 	kind != "test"
 }
 
-eligibility contains {"rule": "VCH-05", "code": "VCH_SPECIAL_NOT_ELIGIBLE",
-	"message": sprintf("Special-programme test vouchers need a %s solution that passed access certification and is not yet released.", [basis])} if {
+eligibility contains {
+	"rule": "VCH-05", "code": "VCH_SPECIAL_NOT_ELIGIBLE",
+	"message": sprintf("Special-programme test vouchers need a %s solution that passed access certification and is not yet released.", [basis]),
+} if {
 	basis in programmes
 	kind == "test"
 	not special_solution
 }
 
-eligibility contains {"rule": kind_rule, "code": "VCH_CAP_NOT_CONFIGURED", "effect": "refer",
-	"message": sprintf("The %s cap for your path and stage is set on the official benefit page and is not configured (%s).", [kind_name, cap_setting])} if {
+eligibility contains {
+	"rule": kind_rule, "code": "VCH_CAP_NOT_CONFIGURED", "effect": "refer",
+	"message": sprintf("The %s cap for your path and stage is set on the official benefit page and is not configured (%s).", [kind_name, cap_setting]),
+} if {
 	cap_setting != null
 	not configured
 	not basis in programmes
 }
 
-eligibility contains {"rule": "VCH-05", "code": "VCH_CAP_NOT_CONFIGURED", "effect": "refer",
-	"message": sprintf("The %s special-programme test-voucher cap is not configured (%s).", [basis, cap_setting])} if {
+eligibility contains {
+	"rule": "VCH-05", "code": "VCH_CAP_NOT_CONFIGURED", "effect": "refer",
+	"message": sprintf("The %s special-programme test-voucher cap is not configured (%s).", [basis, cap_setting]),
+} if {
 	basis in programmes
 	kind == "test"
 	special_solution
@@ -178,60 +194,78 @@ eligibility contains {"rule": "VCH-05", "code": "VCH_CAP_NOT_CONFIGURED", "effec
 
 reasons contains r if some r in eligibility
 
-reasons contains {"rule": "VCH-03", "code": "VCH_AMOUNT_NOT_POSITIVE",
-	"message": "The requested amount must be more than zero."} if {
+reasons contains {
+	"rule": "VCH-03", "code": "VCH_AMOUNT_NOT_POSITIVE",
+	"message": "The requested amount must be more than zero.",
+} if {
 	dec.lte(requested, "0")
 }
 
-reasons contains {"rule": "VCH-03", "code": "VCH_CAP_EXCEEDED",
-	"message": sprintf("You requested %s but only %s of your %s %s %s cap of %s is left (the cap is for your company, pooled over all your solutions).", [dec.fixed(requested, 2), dec.fixed(remaining, 2), year_text, basis, kind_name, dec.fixed(cap, 2)])} if {
+reasons contains {
+	"rule": "VCH-03", "code": "VCH_CAP_EXCEEDED",
+	"message": sprintf("You requested %s but only %s of your %s %s %s cap of %s is left (the cap is for your company, pooled over all your solutions).", [dec.fixed(requested, 2), dec.fixed(remaining, 2), year_text, basis, kind_name, dec.fixed(cap, 2)]),
+} if {
 	configured
 	dec.gt(dec.add(used, requested), cap)
 }
 
-reasons contains {"rule": "VCH-03", "code": "VCH_SOLUTION_UNKNOWN",
-	"message": sprintf("Solution %s is not one of yours.", [sid])} if {
+reasons contains {
+	"rule": "VCH-03", "code": "VCH_SOLUTION_UNKNOWN",
+	"message": sprintf("Solution %s is not one of yours.", [sid]),
+} if {
 	some sid in object.get(req, "solution_ids", [])
 	not partner_solution(sid)
 }
 
-reasons contains {"rule": "VCH-06", "code": "NEEDS_INFO_RESOURCE_CONFIG_LINK", "effect": "refer",
-	"message": "Paste the share link of a resource list saved in the Huawei Cloud Price Calculator into the resource configuration field."} if {
+reasons contains {
+	"rule": "VCH-06", "code": "NEEDS_INFO_RESOURCE_CONFIG_LINK", "effect": "refer",
+	"message": "Paste the share link of a resource list saved in the Huawei Cloud Price Calculator into the resource configuration field.",
+} if {
 	kind == "test"
 	not regex.match(terms.resource_link_pattern, object.get(req, "resource_config_link", ""))
 }
 
-reasons contains {"rule": "VCH-20", "code": "NEEDS_INFO_HOLDER", "effect": "refer",
-	"message": "Name the personal Huawei account the exam vouchers are issued to, and the exam (HCCDA/HCCDP/HCCDE or HCIA/HCIP/HCIE)."} if {
+reasons contains {
+	"rule": "VCH-20", "code": "NEEDS_INFO_HOLDER", "effect": "refer",
+	"message": "Name the personal Huawei account the exam vouchers are issued to, and the exam (HCCDA/HCCDP/HCCDE or HCIA/HCIP/HCIE).",
+} if {
 	kind == "exam"
 	some missing in {"holder_account_id", "exam_type"}
 	object.get(req, missing, "") == ""
 }
 
-reasons contains {"rule": "VCH-25", "code": "VCH_HOLDER_NOT_ASSOCIATED",
-	"message": sprintf("Account %s is not associated with your partner account; invite it first (it need not be a project specialist).", [holder_id])} if {
+reasons contains {
+	"rule": "VCH-25", "code": "VCH_HOLDER_NOT_ASSOCIATED",
+	"message": sprintf("Account %s is not associated with your partner account; invite it first (it need not be a project specialist).", [holder_id]),
+} if {
 	kind == "exam"
 	holder_id != ""
 	not holder.associated
 }
 
-reasons contains {"rule": "VCH-24", "code": "VCH_EMAIL_NOT_BOUND",
-	"message": sprintf("Account %s has no bound e-mail address, so it cannot be selected as the holder.", [holder_id])} if {
+reasons contains {
+	"rule": "VCH-24", "code": "VCH_EMAIL_NOT_BOUND",
+	"message": sprintf("Account %s has no bound e-mail address, so it cannot be selected as the holder.", [holder_id]),
+} if {
 	kind == "exam"
 	holder.associated
 	not holder.email_bound
 }
 
-reasons contains {"rule": "VCH-22", "code": "VCH_REAL_NAME_MISSING",
-	"message": sprintf("Account %s must complete real-name verification (China site).", [holder_id])} if {
+reasons contains {
+	"rule": "VCH-22", "code": "VCH_REAL_NAME_MISSING",
+	"message": sprintf("Account %s must complete real-name verification (China site).", [holder_id]),
+} if {
 	kind == "exam"
 	holder.associated
 	holder.site == "china"
 	not holder.real_name_verified
 }
 
-reasons contains {"rule": "VCH-23", "code": "VCH_UNIPORTAL_MISSING",
-	"message": sprintf("HCIA/HCIP/HCIE vouchers need the holder's Uniportal account on Huawei Talent, registered and real-name verified; account %s has none.", [holder_id])} if {
+reasons contains {
+	"rule": "VCH-23", "code": "VCH_UNIPORTAL_MISSING",
+	"message": sprintf("HCIA/HCIP/HCIE vouchers need the holder's Uniportal account on Huawei Talent, registered and real-name verified; account %s has none.", [holder_id]),
+} if {
 	kind == "exam"
 	hcix
 	holder.associated
@@ -240,11 +274,17 @@ reasons contains {"rule": "VCH-23", "code": "VCH_UNIPORTAL_MISSING",
 
 effects := {object.get(r, "effect", "deny") | some r in reasons}
 
-outcome := "deny" if "deny" in effects else := "refer" if "refer" in effects else := "allow"
+outcome := "deny" if {
+	"deny" in effects
+} else := "refer" if {
+	"refer" in effects
+} else := "allow"
 
 verdict := {"deny": "REJECT", "refer": "NEEDS_INFO", "allow": "ALLOW"}[outcome]
 
-fixed_or_null(x) := dec.fixed(x, 2) if x != null else := null
+fixed_or_null(x) := dec.fixed(x, 2) if {
+	x != null
+} else := null
 
 remaining_after := dec.fixed(dec.sub(remaining, requested), 2) if {
 	outcome == "allow"

@@ -10,7 +10,9 @@ ledger := [{"key": lib.budget_key, "amount": lib.requested}] if {
 	lib.outcome == "allow"
 } else := []
 
-consumed := dec.fixed(lib.requested, 2) if lib.outcome == "allow" else := "0.00"
+consumed := dec.fixed(lib.requested, 2) if {
+	lib.outcome == "allow"
+} else := "0.00"
 
 decision := {
 	"outcome": lib.outcome,

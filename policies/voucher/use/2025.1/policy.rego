@@ -69,7 +69,9 @@ default window_to_out := null
 
 window_to_out := window_to
 
-last_valid_day := cal.add_days(window_to, -1) if window_to else := null
+last_valid_day := cal.add_days(window_to, -1) if {
+	window_to
+} else := null
 
 # Actions that need the voucher to be within its window.
 timed := {"use", "redeem", "exam", "book_lab_exam"}
@@ -94,55 +96,73 @@ lab_redeem if {
 	action == "redeem"
 }
 
-expired_code := "LAB_REDEMPTION_EXPIRED" if lab_redeem else := "VCH_EXPIRED"
+expired_code := "LAB_REDEMPTION_EXPIRED" if {
+	lab_redeem
+} else := "VCH_EXPIRED"
 
 # ---------------------------------------------------------------- reasons
 
-reasons contains {"rule": "VCH-26", "code": "VCH_APPROVED_IRREVOCABLE",
-	"message": sprintf("The application was approved (%s), so it can no longer be withdrawn or changed.", [req.status])} if {
+reasons contains {
+	"rule": "VCH-26", "code": "VCH_APPROVED_IRREVOCABLE",
+	"message": sprintf("The application was approved (%s), so it can no longer be withdrawn or changed.", [req.status]),
+} if {
 	action in {"withdraw", "change"}
 	req.status in {"approved", "issued"}
 	kind != "test"
 }
 
-reasons contains {"rule": "VCH-26", "code": "VCH_CHANGE_AFTER_APPROVAL_NOT_STATED", "effect": "refer",
-	"message": "The source states no withdrawal or change rule for an approved test-voucher application; an operator decides."} if {
+reasons contains {
+	"rule": "VCH-26", "code": "VCH_CHANGE_AFTER_APPROVAL_NOT_STATED", "effect": "refer",
+	"message": "The source states no withdrawal or change rule for an approved test-voucher application; an operator decides.",
+} if {
 	action in {"withdraw", "change"}
 	req.status in {"approved", "issued"}
 	kind == "test"
 }
 
-reasons contains {"rule": "VCH-29", "code": "VCH_NOT_TRANSFERABLE",
-	"message": "A voucher belongs to the holder account named in the application only; it cannot be given, transferred or resold."} if {
+reasons contains {
+	"rule": "VCH-29", "code": "VCH_NOT_TRANSFERABLE",
+	"message": "A voucher belongs to the holder account named in the application only; it cannot be given, transferred or resold.",
+} if {
 	action == "transfer"
 }
 
-reasons contains {"rule": "VCH-29", "code": "VCH_NOT_TRANSFERABLE",
-	"message": sprintf("Account %s is not the holder %s named in the application.", [req.actor_account_id, req.holder_account_id])} if {
+reasons contains {
+	"rule": "VCH-29", "code": "VCH_NOT_TRANSFERABLE",
+	"message": sprintf("Account %s is not the holder %s named in the application.", [req.actor_account_id, req.holder_account_id]),
+} if {
 	action != "transfer"
 	req.actor_account_id != req.holder_account_id
 }
 
-reasons contains {"rule": "VCH-28", "code": "VCH_NO_EXTENSION",
-	"message": "Exam vouchers are not extended, refunded or exchanged once issued."} if {
+reasons contains {
+	"rule": "VCH-28", "code": "VCH_NO_EXTENSION",
+	"message": "Exam vouchers are not extended, refunded or exchanged once issued.",
+} if {
 	exam
 	action in {"extend", "refund", "exchange"}
 }
 
-reasons contains {"rule": window_rule, "code": "VCH_EXTENSION_NOT_STATED", "effect": "refer",
-	"message": "The source states no extension, refund or exchange rule for this voucher; an operator decides."} if {
+reasons contains {
+	"rule": window_rule, "code": "VCH_EXTENSION_NOT_STATED", "effect": "refer",
+	"message": "The source states no extension, refund or exchange rule for this voucher; an operator decides.",
+} if {
 	not exam
 	action in {"extend", "refund", "exchange"}
 }
 
-reasons contains {"rule": window_rule, "code": "VCH_NOT_ISSUED",
-	"message": "The voucher has not been issued yet."} if {
+reasons contains {
+	"rule": window_rule, "code": "VCH_NOT_ISSUED",
+	"message": "The voucher has not been issued yet.",
+} if {
 	action in timed
 	req.status != "issued"
 }
 
-reasons contains {"rule": window_rule, "code": "NEEDS_INFO_DATES", "effect": "refer",
-	"message": needs_date_message} if {
+reasons contains {
+	"rule": window_rule, "code": "NEEDS_INFO_DATES", "effect": "refer",
+	"message": needs_date_message,
+} if {
 	checks_window
 	req.status == "issued"
 	window_from == null
@@ -155,22 +175,28 @@ needs_date_message := "Give the redemption date: the validity runs from it." if 
 	not lab_redeem
 } else := "Give the issue date: the validity runs from it."
 
-reasons contains {"rule": window_rule, "code": "VCH_NOT_YET_VALID",
-	"message": sprintf("The voucher is valid from %s.", [window_from])} if {
+reasons contains {
+	"rule": window_rule, "code": "VCH_NOT_YET_VALID",
+	"message": sprintf("The voucher is valid from %s.", [window_from]),
+} if {
 	checks_window
 	window_from != null
 	day < window_from
 }
 
-reasons contains {"rule": window_rule, "code": expired_code,
-	"message": sprintf("The voucher's window ended on %s (last valid day).", [last_valid_day])} if {
+reasons contains {
+	"rule": window_rule, "code": expired_code,
+	"message": sprintf("The voucher's window ended on %s (last valid day).", [last_valid_day]),
+} if {
 	checks_window
 	window_to
 	day >= window_to
 }
 
-reasons contains {"rule": "VCH-30", "code": "VCH_THEORY_EXAM_FIRST",
-	"message": "The theory exam must be passed before the lab exam can be booked."} if {
+reasons contains {
+	"rule": "VCH-30", "code": "VCH_THEORY_EXAM_FIRST",
+	"message": "The theory exam must be passed before the lab exam can be booked.",
+} if {
 	action == "book_lab_exam"
 	kind == "exam_hccdx"
 	not req.theory_passed
@@ -185,7 +211,11 @@ expected_issue_by := cal.add_working_days(input.rules.calendar, req.approved_on,
 
 effects := {object.get(r, "effect", "deny") | some r in reasons}
 
-outcome := "deny" if "deny" in effects else := "refer" if "refer" in effects else := "allow"
+outcome := "deny" if {
+	"deny" in effects
+} else := "refer" if {
+	"refer" in effects
+} else := "allow"
 
 decision := {
 	"outcome": outcome,
