@@ -179,13 +179,64 @@ koolabs_lacks contains {
 	not active_plan("joint_business_plan")
 }
 
-other_rows := {
-	row("Solution Workbench", "BEN-02", null, null, null, workbench_lacks, null),
-	row("Partner certificate", "BEN-10", null, null, null, certificate_lacks, null),
-	row("Cloud-software certificate", "BEN-11", "software", "cloud_software", null, software_cert_lacks("cloud_software"), null),
-	row("Advanced cloud-software certificate", "BEN-11", "software", "advanced", null, software_cert_lacks("advanced"), null),
-	row("Ecosystem training or certification business authorisation", "BEN-14", "lp", null, null, lp_lacks, null),
-	row("KooLabs support for ecosystem training or certification business", "BEN-15", "lp", null, null, koolabs_lacks, null),
+other_rows contains r if {
+	some r in {
+		row("Solution Workbench", "BEN-02", null, null, null, workbench_lacks, null),
+		row("Partner certificate", "BEN-10", null, null, null, certificate_lacks, null),
+		row("Cloud-software certificate", "BEN-11", "software", "cloud_software", null, software_cert_lacks("cloud_software"), null),
+		row("Advanced cloud-software certificate", "BEN-11", "software", "advanced", null, software_cert_lacks("advanced"), null),
+		row("Ecosystem training or certification business authorisation", "BEN-14", "lp", null, null, lp_lacks, null),
+		row("KooLabs support for ecosystem training or certification business", "BEN-15", "lp", null, null, koolabs_lacks, null),
+	}
+}
+
+# ---------------------------------------------------------------- BEN-01/03/05/07/09/12 and LAB-06, asked for with general_resources
+
+# The source describes these for the four development paths and leaves their per-stage availability to
+# the official site (§E2): benefit.general_resources holds it, a benefit absent there is referred naming
+# the setting, and Solution Providers and distributors, having no row, get none. LAB-06 is §C's
+# statement of BEN-15 (KooLabs support for LP ecosystem business) and shares its lacks.
+general_benefits := {
+	"BEN-01": "Toolkits, technical documents, capability kits and best-practice references",
+	"BEN-03": "Technical expert support (DTSE or PSA, applied for through the PDM)",
+	"BEN-05": "Online courses",
+	"BEN-07": "Training and enablement (applied for through the PDM)",
+	"BEN-09": "Partner finder listing",
+	"BEN-12": "Invitations to Huawei Cloud marketing events",
+}
+
+path_stages contains sprintf("%s.%s", [p.path, p.stage]) if {
+	some p in input.facts.paths
+	p.stage in stages
+}
+
+general_lacks(id) := ({{
+	"rule": id, "code": "BEN_NO_CERTIFIED_PATH",
+	"message": "This resource is offered to partners at role certification or capability differentiation on a development path.",
+} |
+	not certified_path
+} | {{
+	"rule": id, "code": "BEN_AVAILABILITY_NOT_CONFIGURED", "effect": "refer",
+	"message": sprintf("Its per-stage availability is set on the official site and is not configured (benefit.general_resources availability.%s).", [id]),
+} |
+	certified_path
+	not input.rules.general_resources.availability[id]
+}) | {{
+	"rule": id, "code": "BEN_NOT_OFFERED_AT_STAGE",
+	"message": "It is not offered at your paths and stages.",
+} |
+	certified_path
+	offered := input.rules.general_resources.availability[id]
+	count(path_stages & {s | some s in offered}) == 0
+}
+
+other_rows contains row(name, id, null, null, null, general_lacks(id), null) if {
+	input.request.general_resources
+	some id, name in general_benefits
+}
+
+other_rows contains row("KooLabs support for LP ecosystem business", "LAB-06", "lp", "lab", null, koolabs_lacks, null) if {
+	input.request.general_resources
 }
 
 # ---------------------------------------------------------------- NRE (§D1): one row per special programme

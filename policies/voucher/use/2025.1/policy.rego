@@ -2,7 +2,7 @@ package arbiter.voucher.use
 
 # The life of an issued voucher (rules-benefits.md §C): validity windows (VCH-08, VCH-28, LAB-04,
 # LAB-05, CONV-5, CONV-6), no change after approval (VCH-26), no transfer (VCH-29) and the exam order
-# (VCH-30). Days are Beijing days; a window [from, to) ends the day before `to`.
+# (VCH-30); test-voucher spend is not cash (VCH-09). Days are Beijing days; a window [from, to) ends the day before `to`.
 
 req := input.request
 
@@ -226,5 +226,12 @@ decision := {
 		"last_valid_day": last_valid_day,
 		"expected_issue_by": expected_issue_by,
 		"verdict": {"deny": "REJECT", "refer": "NEEDS_INFO", "allow": "ALLOW"}[outcome],
+		"counts_as_cash": counts_as_cash,
 	},
 }
+
+# VCH-09 (GEN-09): spending a test voucher never counts as cash consumption or performance; the source
+# says nothing of the other kinds, so they stay null.
+counts_as_cash := false if {
+	kind == "test"
+} else := null
