@@ -102,7 +102,10 @@ recent_partners contains p if some p in current_partners
 
 linked_in_window(l) if l.unlinked_at == null
 
-linked_in_window(l) if time.parse_rfc3339_ns(l.unlinked_at) > window_start
+linked_in_window(l) if {
+	l.unlinked_at != null
+	time.parse_rfc3339_ns(l.unlinked_at) > window_start
+}
 
 denied if some r in reasons
 
