@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"maps"
+	"slices"
 	"time"
 
 	"arbiter/store"
@@ -52,7 +54,7 @@ func (s *PolicySet) LoadedAt() time.Time { return s.loadedAt }
 // Decisions lists every decision, sorted by id, with versions sorted by valid_from.
 func (s *PolicySet) Decisions() []DecisionInfo {
 	out := make([]DecisionInfo, 0, len(s.decisions))
-	for _, id := range sortedKeys(s.decisions) {
+	for _, id := range slices.Sorted(maps.Keys(s.decisions)) {
 		info, _ := s.Decision(id)
 		out = append(out, info)
 	}
@@ -92,7 +94,7 @@ func (s *PolicySet) Decision(id string) (DecisionInfo, bool) {
 // Tables lists every rule table with its versions.
 func (s *PolicySet) Tables() []TableInfo {
 	out := make([]TableInfo, 0, len(s.tables))
-	for _, id := range sortedKeys(s.tables) {
+	for _, id := range slices.Sorted(maps.Keys(s.tables)) {
 		ti := TableInfo{Table: id}
 		for _, v := range s.tables[id].versions {
 			ti.Versions = append(ti.Versions, TableVersionInfo{

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -389,7 +391,7 @@ func loadPolicyVersion(ctx context.Context, fsys fs.FS, dir string, set *PolicyS
 		pv.ruleOrder[r] = i
 	}
 	// facts
-	names := sortedKeys(m.Facts)
+	names := slices.Sorted(maps.Keys(m.Facts))
 	for _, name := range names {
 		ref := m.Facts[name]
 		prov, ok := set.catalog.Provider(ref.Provider)
@@ -398,7 +400,7 @@ func loadPolicyVersion(ctx context.Context, fsys fs.FS, dir string, set *PolicyS
 			continue
 		}
 		fs := factSpec{name: name, provider: ref.Provider}
-		for _, col := range sortedKeys(ref.Key) {
+		for _, col := range slices.Sorted(maps.Keys(ref.Key)) {
 			t, err := parseTemplate(ref.Key[col])
 			if err != nil {
 				ps.Add(lang.ProblemInvalid, file, 0, "facts.%s.key.%s: %v", name, col, err)
@@ -406,8 +408,8 @@ func loadPolicyVersion(ctx context.Context, fsys fs.FS, dir string, set *PolicyS
 			}
 			fs.key = append(fs.key, keySpec{column: col, tmpl: t})
 		}
-		if !sameSet(sortedKeys(ref.Key), prov.By) {
-			ps.Add(lang.ProblemInvalid, file, 0, "facts.%s: key columns %v must be exactly the provider's lookup columns %v", name, sortedKeys(ref.Key), prov.By)
+		if !sameSet(slices.Sorted(maps.Keys(ref.Key)), prov.By) {
+			ps.Add(lang.ProblemInvalid, file, 0, "facts.%s: key columns %v must be exactly the provider's lookup columns %v", name, slices.Sorted(maps.Keys(ref.Key)), prov.By)
 		}
 		pv.facts = append(pv.facts, fs)
 	}
@@ -417,7 +419,7 @@ func loadPolicyVersion(ctx context.Context, fsys fs.FS, dir string, set *PolicyS
 	for _, f := range pv.facts {
 		factNames[f.name] = true
 	}
-	for _, name := range sortedKeys(m.Tables) {
+	for _, name := range slices.Sorted(maps.Keys(m.Tables)) {
 		id := m.Tables[name].Table
 		if _, ok := set.tables[id]; !ok {
 			ps.Add(lang.ProblemReference, file, 0, "tables.%s: rule table %q does not exist", name, id)
@@ -490,7 +492,7 @@ func loadPolicyVersion(ctx context.Context, fsys fs.FS, dir string, set *PolicyS
 	// program
 	modules := sharedModules(file, m.Modules, ps)
 	if c, ok := cfg.languages[m.Language]; !ok {
-		ps.Add(lang.ProblemInvalid, file, 1, "language must be one of %v, not %q", sortedKeys(cfg.languages), m.Language)
+		ps.Add(lang.ProblemInvalid, file, 1, "language must be one of %v, not %q", slices.Sorted(maps.Keys(cfg.languages)), m.Language)
 	} else {
 		prog, problems := c.Compile(ctx, lang.Source{FS: fsys, Dir: dir, Entrypoint: m.Entrypoint, Modules: modules, RuleIDs: m.Rules})
 		ps.List = append(ps.List, problems...)
@@ -587,12 +589,12 @@ func sharedModules(manifestFile string, modules []string, ps *lang.Problems) []s
 
 func (s *PolicySet) computeRevision() string {
 	h := sha256.New()
-	for _, id := range sortedKeys(s.decisions) {
+	for _, id := range slices.Sorted(maps.Keys(s.decisions)) {
 		for _, v := range s.decisions[id].versions {
 			fmt.Fprintf(h, "%s@%s=%s\n", id, v.version, v.digest)
 		}
 	}
-	for _, id := range sortedKeys(s.tables) {
+	for _, id := range slices.Sorted(maps.Keys(s.tables)) {
 		for _, v := range s.tables[id].versions {
 			fmt.Fprintf(h, "%s@%s=%s\n", id, v.version, v.digest)
 		}
@@ -610,15 +612,6 @@ func IsExample(p string) bool {
 		}
 	}
 	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func sameSet(a, b []string) bool {

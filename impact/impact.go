@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -335,7 +336,7 @@ func (c Change) String() string {
 	if len(c.ReasonsRemoved) > 0 {
 		parts = append(parts, "-"+strings.Join(c.ReasonsRemoved, " -"))
 	}
-	for _, k := range sortedKeys(c.Outputs) {
+	for _, k := range slices.Sorted(maps.Keys(c.Outputs)) {
 		v := c.Outputs[k]
 		s := fmt.Sprintf("%s %v -> %v", k, show(v.Before), show(v.After))
 		if v.Delta != "" {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"maps"
 	"runtime"
 	"slices"
 	"sort"
@@ -477,7 +478,7 @@ func (w *worker) compare(res *result, before, after *engine.Decision) {
 		return
 	}
 	res.change = &change
-	for _, k := range sortedKeys(change.Outputs) {
+	for _, k := range slices.Sorted(maps.Keys(change.Outputs)) {
 		d := outputDelta{name: k}
 		if v := change.Outputs[k].Delta; v != "" {
 			d.delta, _ = decimal.NewFromString(v)
@@ -669,7 +670,7 @@ func (r *Report) Summary() string {
 			return
 		}
 		fmt.Fprintf(&b, "%s:\n", title)
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			fmt.Fprintf(&b, "  %-40s %d\n", k, m[k])
 		}
 	}
@@ -679,7 +680,7 @@ func (r *Report) Summary() string {
 	section("reasons removed", r.ReasonsRemoved)
 	if len(r.Outputs) > 0 {
 		fmt.Fprintf(&b, "outputs:\n")
-		for _, k := range sortedKeys(r.Outputs) {
+		for _, k := range slices.Sorted(maps.Keys(r.Outputs)) {
 			o := r.Outputs[k]
 			line := fmt.Sprintf("  %s: %d decisions change", k, o.Changed)
 			if o.TotalDelta != "" {
@@ -724,15 +725,6 @@ func Money(d string) string {
 	if hasFrac {
 		out += "." + frac
 	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
 

@@ -21,6 +21,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -316,17 +318,8 @@ func withDesc(s obj, desc string) obj {
 	return out
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func manifestSchema(tables map[string]any, cat *catalogInfo) obj {
-	tableIDs := sortedKeys(tables)
+	tableIDs := slices.Sorted(maps.Keys(tables))
 	tableID := obj{"type": "string", "enum": tableIDs}
 	return obj{
 		"title":                "arbiter policy version manifest (policies/<domain>/<decision>/<version>/manifest.yaml)",
@@ -386,11 +379,11 @@ func manifestSchema(tables map[string]any, cat *catalogInfo) obj {
 
 func testsSchema(tables map[string]any, cat *catalogInfo) obj {
 	given := obj{}
-	for _, name := range sortedKeys(cat.tables) {
+	for _, name := range slices.Sorted(maps.Keys(cat.tables)) {
 		given[name] = obj{"type": []string{"array", "null"}, "items": obj{"$ref": "#/$defs/rows/" + pointerEscape(name)}}
 	}
 	overrides, refs := obj{}, obj{}
-	for _, id := range sortedKeys(tables) {
+	for _, id := range slices.Sorted(maps.Keys(tables)) {
 		overrides[id] = relocate(tables[id], "/$defs/tables/"+pointerEscape(id))
 		refs[id] = obj{"$ref": "#/$defs/tables/" + pointerEscape(id)}
 	}
